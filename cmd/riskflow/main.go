@@ -83,6 +83,8 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		a.versionCmd(),
+		a.datagenCmd(),
+		a.featuresCmd(),
 	)
 	return root
 }
