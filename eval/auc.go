@@ -1,26 +1,6 @@
 package eval
 
-import (
-	"cmp"
-	"math"
-	"slices"
-)
-
-// scored is one row: its score and whether it is a positive.
-type scored struct {
-	p   float64
-	pos bool
-}
-
-// sortScored returns the rows sorted by ascending score.
-func sortScored(y, p []float64) []scored {
-	s := make([]scored, len(p))
-	for i := range p {
-		s[i] = scored{p: p[i], pos: y[i] == 1}
-	}
-	slices.SortFunc(s, func(a, b scored) int { return cmp.Compare(a.p, b.p) })
-	return s
-}
+import "math"
 
 // AUC returns the area under the ROC curve: the probability that a random positive scores
 // higher than a random negative, ties counting one half (the Mann–Whitney U statistic divided
@@ -30,36 +10,77 @@ func sortScored(y, p []float64) []scored {
 // lengths differ, there are no rows, a label is not 0 or 1, a score is NaN, or only one class
 // is present.
 func AUC(y, p []float64) float64 {
-	npos, nneg, err := checkBoth(y, p)
+	npos, _, err := checkBoth(y, p, 1)
 	if err != nil {
 		return math.NaN()
 	}
-	return aucSorted(sortScored(y, p), npos, nneg)
+	// The two classes' scores are sorted separately as order-preserving integer keys (radix
+	// sort) and merged: the boost trainer calls AUC once per round for early stopping.
+	buf := make([]uint64, 2*len(p))
+	keys, scratch := buf[:len(p)], buf[len(p):]
+	pos, neg := keys[:0:npos], keys[npos:npos]
+	for i, v := range p {
+		if y[i] == 1 {
+			pos = append(pos, sortKey(v))
+		} else {
+			neg = append(neg, sortKey(v))
+		}
+	}
+	radixSort(pos, scratch)
+	radixSort(neg, scratch)
+	return aucMerge(pos, neg)
 }
 
-// aucSorted computes the AUC of rows sorted by ascending score by walking groups of tied
-// scores: each positive in a group beats every negative below the group and ties with the
-// negatives inside it. The counts are integers held exactly in float64 up to 2⁵³.
-func aucSorted(s []scored, npos, nneg int) float64 {
-	var sum, negBelow float64
-	for i := 0; i < len(s); {
-		var gp, gn float64
-		j := i
-		for ; j < len(s) && s[j].p == s[i].p; j++ {
-			if s[j].pos {
-				gp++
-			} else {
-				gn++
-			}
+// aucMerge computes the AUC from the ascending sort keys of the positives and of the
+// negatives: each positive beats the negatives below its score and ties with those equal to
+// it. The counts are integers, held exactly in float64 up to 2⁵³.
+func aucMerge(pos, neg []uint64) float64 {
+	var sum float64
+	j := 0 // negatives below the current score
+	for i := 0; i < len(pos); {
+		v := pos[i]
+		k := i + 1
+		for k < len(pos) && pos[k] == v {
+			k++
 		}
-		sum += gp * (negBelow + gn/2)
-		negBelow += gn
-		i = j
+		for j < len(neg) && neg[j] < v {
+			j++
+		}
+		e := j
+		for e < len(neg) && neg[e] == v {
+			e++
+		}
+		sum += float64(k-i) * (float64(j) + float64(e-j)/2)
+		i = k
 	}
-	return sum / (float64(npos) * float64(nneg))
+	return sum / (float64(len(pos)) * float64(len(neg)))
 }
 
 // Gini returns the Gini coefficient (accuracy ratio) 2·AUC − 1, NaN where AUC is NaN.
 func Gini(y, p []float64) float64 {
 	return 2*AUC(y, p) - 1
+}
+
+// WeightedAUC is AUC with per-row weights w: every positive–negative pair counts with the
+// product of its weights. It equals roc_auc_score(y, p, sample_weight=w). It returns NaN where
+// AUC does, and also when w has the wrong length, a weight is negative or not finite, or either
+// class has zero total weight.
+func WeightedAUC(y, p, w []float64) float64 {
+	if _, err := check(y, p); err != nil {
+		return math.NaN()
+	}
+	if err := checkWeights(w, len(y)); err != nil {
+		return math.NaN()
+	}
+	g := tieGroups(y, p, w)
+	var sum, negBelow, tp float64
+	for _, t := range g {
+		sum += t.pos * (negBelow + t.neg/2)
+		negBelow += t.neg
+		tp += t.pos
+	}
+	if tp == 0 || negBelow == 0 {
+		return math.NaN()
+	}
+	return sum / (tp * negBelow)
 }
