@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"riskflow/feature"
@@ -38,3 +39,5 @@ func transformerKinds(t *feature.Transformer) map[string]frame.Kind {
 	}
 	return kinds
 }
+
+var nan = math.NaN()

@@ -85,6 +85,8 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 		a.versionCmd(),
 		a.datagenCmd(),
 		a.featuresCmd(),
+		a.trainCmd(),
+		a.predictCmd(),
 	)
 	return root
 }

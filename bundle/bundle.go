@@ -1,0 +1,187 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"riskflow/calibrate"
+	"riskflow/feature"
+	"riskflow/gbt"
+	"riskflow/internal/version"
+	"riskflow/linear"
+)
+
+// Document format name and version.
+const (
+	FormatName    = "riskflow.bundle"
+	FormatVersion = 1
+)
+
+// Model types recorded in Metadata.ModelType.
+const (
+	TypeGBDT     = "gbdt"
+	TypeLogistic = "logistic"
+)
+
+// DataInfo describes a data set a bundle was trained or validated on.
+type DataInfo struct {
+	Path        string  `json:"path,omitempty"`
+	SHA256      string  `json:"sha256,omitempty"` // of the file's bytes
+	Rows        int     `json:"rows"`
+	Positives   int     `json:"positives"`
+	DefaultRate float64 `json:"default_rate"`
+}
+
+// Metadata describes how a bundle was made.
+type Metadata struct {
+	Name          string             `json:"name,omitempty"`
+	ModelType     string             `json:"model_type"`
+	CreatedAt     time.Time          `json:"created_at"`
+	Riskflow      version.Info       `json:"riskflow"`
+	Label         string             `json:"label,omitempty"`
+	Positive      string             `json:"positive,omitempty"` // the label value that means default, if not 1/true
+	Params        json.RawMessage    `json:"params,omitempty"`
+	Training      DataInfo           `json:"training"`
+	Validation    *DataInfo          `json:"validation,omitempty"`
+	Metrics       map[string]float64 `json:"metrics,omitempty"` // validation metrics
+	BestIteration int                `json:"best_iteration,omitempty"`
+	TrainSeconds  float64            `json:"train_seconds,omitempty"`
+	InputSchema   []feature.Input    `json:"input_schema,omitempty"` // filled by Encode
+}
+
+// Bundle is a complete, servable model. Build one with New, or read one with Read or Decode.
+// A Bundle is safe for concurrent use.
+type Bundle struct {
+	Meta        Metadata
+	Transformer *feature.Transformer
+	GBT         *gbt.Ensemble         // set for tree models
+	Linear      *linear.Model         // set for logistic regression
+	Calibrator  *calibrate.Calibrator // nil: no calibration
+
+	est     estimator
+	digest  string // SHA-256 of the payload, when read from a file
+	scratch scratchPool
+	groups  []int    // output column → input slot, for reason codes
+	fields  []string // input slot → raw field name
+}
+
+// New checks that the parts fit together (the estimator takes the transformer's outputs) and
+// returns a bundle ready to score.
+func New(meta Metadata, t *feature.Transformer, g *gbt.Ensemble, l *linear.Model, c *calibrate.Calibrator) (*Bundle, error) {
+	b := &Bundle{Meta: meta, Transformer: t, GBT: g, Linear: l, Calibrator: c}
+	if err := b.init(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Bundle) init() error {
+	if b.Transformer == nil {
+		return errors.New("bundle: no transformer")
+	}
+	switch {
+	case b.GBT != nil && b.Linear != nil:
+		return errors.New("bundle: two estimators")
+	case b.GBT != nil:
+		b.est = treeEstimator{b.GBT}
+	case b.Linear != nil:
+		b.est = linearEstimator{b.Linear}
+	default:
+		return errors.New("bundle: no estimator")
+	}
+	if got, want := b.est.numFeatures(), b.Transformer.NumOutputs(); got != want {
+		return fmt.Errorf("bundle: the model takes %d features, the transformer makes %d", got, want)
+	}
+	if b.Calibrator != nil {
+		if err := b.Calibrator.Validate(); err != nil {
+			return fmt.Errorf("bundle: calibrator: %w", err)
+		}
+	}
+	inputs := b.Transformer.Inputs()
+	b.fields = make([]string, len(inputs))
+	for i, in := range inputs {
+		b.fields[i] = in.Name
+	}
+	outs := b.Transformer.Outputs()
+	b.groups = make([]int, len(outs))
+	for j, o := range outs {
+		slot, ok := b.Transformer.InputIndex(o.Source)
+		if !ok {
+			// An expression feature: it is its own group, reported under its own name.
+			slot = len(b.fields)
+			b.fields = append(b.fields, o.Source)
+		}
+		b.groups[j] = slot
+	}
+	b.scratch.init(b)
+	return nil
+}
+
+// Digest returns the SHA-256 (hex) of the bundle's payload when it was read from a file or
+// encoded, and "" otherwise.
+func (b *Bundle) Digest() string { return b.digest }
+
+// document is the JSON payload of a bundle file.
+type document struct {
+	Format      string                `json:"format"`
+	Version     int                   `json:"version"`
+	Metadata    Metadata              `json:"metadata"`
+	Transformer *feature.Transformer  `json:"transformer"`
+	GBT         *gbt.Ensemble         `json:"gbt,omitempty"`
+	Linear      *linear.Model         `json:"linear,omitempty"`
+	Calibrator  *calibrate.Calibrator `json:"calibrator,omitempty"`
+}
+
+// Encode writes b as a bundle file (header and payload) to w.
+func Encode(w io.Writer, b *Bundle) error {
+	meta := b.Meta
+	meta.InputSchema = b.Transformer.Inputs()
+	payload, err := json.Marshal(document{
+		Format: FormatName, Version: FormatVersion, Metadata: meta,
+		Transformer: b.Transformer, GBT: b.GBT, Linear: b.Linear, Calibrator: b.Calibrator,
+	})
+	if err != nil {
+		return fmt.Errorf("bundle: encode: %w", err)
+	}
+	if err := writeContainer(w, payload); err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	return nil
+}
+
+// Decode reads a bundle file from r, verifying its checksum and every part.
+func Decode(r io.Reader) (*Bundle, error) {
+	payload, digest, err := readContainer(r)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrCorrupt, err)
+	}
+	if head.Format != FormatName {
+		return nil, fmt.Errorf("%w: format %q, want %q", ErrCorrupt, head.Format, FormatName)
+	}
+	if head.Version != FormatVersion {
+		return nil, fmt.Errorf("bundle: format version %d is not supported (this riskflow reads version %d)", head.Version, FormatVersion)
+	}
+	var doc document
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("bundle: decode: %w", err)
+	}
+	b := &Bundle{Meta: doc.Metadata, Transformer: doc.Transformer, GBT: doc.GBT, Linear: doc.Linear, Calibrator: doc.Calibrator}
+	if err := b.init(); err != nil {
+		return nil, err
+	}
+	b.digest = digest
+	return b, nil
+}
