@@ -140,6 +140,13 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 	if _, ok := all.Column(tf.label); !ok {
 		return fmt.Errorf("%s: no label column %q (columns: %s)", tf.data, tf.label, strings.Join(all.Schema().Names(), ", "))
 	}
+	if col, _ := all.Column(tf.label); col.Kind == frame.String && tf.positive == "" && (spec == nil || spec.Positive == "") {
+		levels := col.Dict
+		if len(levels) > 5 {
+			levels = append(levels[:5:5], "...")
+		}
+		return usagef("train: label %s holds text (%s): give --positive VALUE naming the value that means default", tf.label, strings.Join(levels, ", "))
+	}
 	specSaved := ""
 	if spec == nil {
 		if spec, err = feature.Infer(all, tf.label, tf.id); err != nil {
