@@ -47,6 +47,24 @@ func ParseKind(s string) (Kind, error) {
 	return 0, fmt.Errorf("frame: unknown column kind %q", s)
 }
 
+// MarshalText writes the kind's name, so kinds read as words in JSON and YAML.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k < Numeric || k > Time {
+		return nil, fmt.Errorf("frame: invalid kind %d", uint8(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText is the inverse of MarshalText.
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
 // Missing markers for the non-float kinds.
 const (
 	Missing     int32 = -1            // a missing String value's code
@@ -156,7 +174,8 @@ func (c *Column) AppendString(v string) {
 	c.Codes = append(c.Codes, c.Code(v))
 }
 
-// Code returns v's dictionary code, adding v to the dictionary if it is new.
+// Code returns v's dictionary code, adding v to the dictionary if it is new. Like the Append
+// methods it mutates the column: not for concurrent use.
 func (c *Column) Code(v string) int32 {
 	if c.lookup == nil {
 		c.buildLookup()
@@ -170,7 +189,9 @@ func (c *Column) Code(v string) int32 {
 	return code
 }
 
-// LookupCode returns v's dictionary code and whether v is in the dictionary. It never adds.
+// LookupCode returns v's dictionary code and whether v is in the dictionary. It never adds a
+// value, but builds the column's lookup table on first use, so it is not safe to call
+// concurrently on a shared column.
 func (c *Column) LookupCode(v string) (int32, bool) {
 	if c.lookup == nil {
 		c.buildLookup()

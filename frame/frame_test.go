@@ -145,3 +145,19 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+func TestKindText(t *testing.T) {
+	for _, k := range []Kind{Numeric, String, Bool, Time} {
+		b, err := k.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Kind
+		if err := got.UnmarshalText(b); err != nil || got != k {
+			t.Fatalf("%v round trip: %v, %v", k, got, err)
+		}
+	}
+	if _, err := Kind(0).MarshalText(); err == nil {
+		t.Fatal("invalid kind marshalled")
+	}
+}
