@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Objective names the loss a model was trained for and so the transform from margin to output.
@@ -16,85 +17,49 @@ const (
 )
 
 // Ensemble is a trained additive tree model: margin = BaseScore + Σ tree leaf values.
+//
+// Build one with New (or decode one, see UnmarshalJSON): New validates it and compiles the
+// trees into the layout the predictor walks. An Ensemble returned by New is read-only: its
+// methods are safe for concurrent use, and changing its fields would leave the compiled form
+// stale. The methods that predict or explain panic on an Ensemble not built by New.
 type Ensemble struct {
 	Objective    Objective
 	BaseScore    float64  // margin before the first tree (log-odds for Logistic)
 	NumFeatures  int      // length of the input vector
 	FeatureNames []string // len NumFeatures, may be nil
 	Trees        []Tree
+
+	flat *flat // compiled by New
 }
 
 // ErrInvalid is wrapped by every validation error of New.
 var ErrInvalid = errors.New("gbt: invalid ensemble")
 
-// New validates the ensemble's structure (child indices, features in range, no cycles) and
-// returns it ready to predict.
+// New validates the ensemble and returns a copy of it (sharing no memory with e), compiled
+// and ready to predict. It rejects, with an error wrapping ErrInvalid that names the tree and
+// node: an unknown objective; NumFeatures negative or above 2²⁰; feature names that do not
+// match NumFeatures; a non-finite base score; an empty tree; a child index out of range,
+// pointing at the root, or reached twice (cycles and shared subtrees); a split feature out of
+// range or a leaf feature other than -1; a leaf with children or categories; a non-finite
+// value, gain, cover or numeric threshold; a negative cover; category lists that are not
+// strictly increasing, or on a numeric split; a tree deeper than 512. Nodes that no path from
+// a root reaches are ignored (not validated, counted or compiled).
 func New(e Ensemble) (*Ensemble, error) {
-	switch e.Objective {
-	case Logistic, SquaredError:
-	default:
-		return nil, fmt.Errorf("%w: unsupported objective %q", ErrInvalid, e.Objective)
+	out := e.clone()
+	f, err := compile(out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if e.NumFeatures < 0 || (e.FeatureNames != nil && len(e.FeatureNames) != e.NumFeatures) {
-		return nil, fmt.Errorf("%w: %d feature names for %d features", ErrInvalid, len(e.FeatureNames), e.NumFeatures)
-	}
-	if math.IsNaN(e.BaseScore) || math.IsInf(e.BaseScore, 0) {
-		return nil, fmt.Errorf("%w: base score %v", ErrInvalid, e.BaseScore)
-	}
-	for i := range e.Trees {
-		if err := validateTree(&e.Trees[i], e.NumFeatures); err != nil {
-			return nil, fmt.Errorf("%w: tree %d: %v", ErrInvalid, i, err)
-		}
-	}
-	out := e
-	return &out, nil
+	out.flat = f
+	return out, nil
 }
 
-func validateTree(t *Tree, nf int) error {
-	n := len(t.Nodes)
-	if n == 0 {
-		return errors.New("no nodes")
-	}
-	seen := make([]bool, n)
-	stack := []int32{0}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[i] {
-			return fmt.Errorf("node %d reached twice", i)
-		}
-		seen[i] = true
-		nd := &t.Nodes[i]
-		if math.IsNaN(nd.Value) || math.IsInf(nd.Value, 0) {
-			return fmt.Errorf("node %d has value %v", i, nd.Value)
-		}
-		if nd.IsLeaf() {
-			continue
-		}
-		if int(nd.Feature) >= nf {
-			return fmt.Errorf("node %d splits on feature %d of %d", i, nd.Feature, nf)
-		}
-		if nd.Left <= 0 || nd.Right <= 0 || int(nd.Left) >= n || int(nd.Right) >= n || nd.Left == nd.Right {
-			return fmt.Errorf("node %d has children %d, %d (of %d nodes)", i, nd.Left, nd.Right, n)
-		}
-		if !nd.Categorical && math.IsNaN(nd.Threshold) {
-			return fmt.Errorf("node %d has a NaN threshold", i)
-		}
-		stack = append(stack, nd.Left, nd.Right)
-	}
-	return nil
-}
-
-// PredictMargin returns the raw margin for one row.
+// PredictMargin returns the raw margin for one row x (x[:NumFeatures] is read): BaseScore
+// plus the leaf value of each tree, added in tree order, so the result is the same, bit for
+// bit, whatever the path (single row, batch, any number of goroutines). It does not allocate
+// once warm. It panics if len(x) < NumFeatures.
 func (e *Ensemble) PredictMargin(x []float64) float64 {
-	if len(x) < e.NumFeatures {
-		panic(fmt.Sprintf("gbt: row has %d features, model needs %d", len(x), e.NumFeatures))
-	}
-	m := e.BaseScore
-	for i := range e.Trees {
-		m += e.Trees[i].Nodes[e.Trees[i].leaf(x)].Value
-	}
-	return m
+	return e.compiled(x).margin(x, e.BaseScore)
 }
 
 // Predict returns the model's output for one row: a probability for Logistic.
@@ -108,41 +73,81 @@ func (e *Ensemble) Transform(margin float64) float64 {
 	return margin
 }
 
-// leaf returns the index of the leaf row x reaches.
-func (t *Tree) leaf(x []float64) int32 {
-	i := int32(0)
-	for {
-		nd := &t.Nodes[i]
-		if nd.Feature < 0 {
-			return i
-		}
-		if goesLeft(nd, x[nd.Feature]) {
-			i = nd.Left
-		} else {
-			i = nd.Right
-		}
+// mustCompiled returns the compiled form, checking that e was built by New.
+func (e *Ensemble) mustCompiled() *flat {
+	if e.flat == nil {
+		panic("gbt: Ensemble not built by New")
 	}
+	return e.flat
 }
 
-func goesLeft(nd *Node, v float64) bool {
-	if math.IsNaN(v) {
-		return nd.DefaultLeft
+// compiled returns the compiled form, checking that e was built by New and x is long enough.
+func (e *Ensemble) compiled(x []float64) *flat {
+	e.mustCompiled()
+	if len(x) < e.NumFeatures {
+		panic(fmt.Sprintf("gbt: row has %d features, model needs %d", len(x), e.NumFeatures))
 	}
-	if !nd.Categorical {
-		return v < nd.Threshold
+	return e.flat
+}
+
+// clone returns a deep copy of e's exported fields.
+func (e *Ensemble) clone() *Ensemble {
+	out := &Ensemble{
+		Objective:    e.Objective,
+		BaseScore:    e.BaseScore,
+		NumFeatures:  e.NumFeatures,
+		FeatureNames: slices.Clone(e.FeatureNames),
+		Trees:        make([]Tree, len(e.Trees)),
 	}
-	if v < 0 || v != math.Trunc(v) || v > math.MaxUint32 {
-		return false
-	}
-	c := uint32(v)
-	lo, hi := 0, len(nd.Categories)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if nd.Categories[mid] < c {
-			lo = mid + 1
-		} else {
-			hi = mid
+	for i, t := range e.Trees {
+		nodes := slices.Clone(t.Nodes)
+		for j := range nodes {
+			nodes[j].Categories = slices.Clone(nodes[j].Categories)
 		}
+		out.Trees[i] = Tree{Nodes: nodes}
 	}
-	return lo < len(nd.Categories) && nd.Categories[lo] == c
+	return out
+}
+
+// NumTrees returns the number of trees.
+func (e *Ensemble) NumTrees() int { return len(e.Trees) }
+
+// NumNodes returns the number of nodes, leaves included, reachable from the trees' roots.
+func (e *Ensemble) NumNodes() int { return e.mustCompiled().numNodes }
+
+// MaxDepth returns the depth of the deepest tree: the number of splits on its longest path
+// from the root to a leaf (0 if every tree is a single leaf).
+func (e *Ensemble) MaxDepth() int { return e.mustCompiled().maxDepth }
+
+// ExpectedValue returns BaseScore plus each tree's cover-weighted mean leaf value: the
+// prediction TreeSHAP attributes from (see Explainer.SHAP).
+func (e *Ensemble) ExpectedValue() float64 { return e.mustCompiled().expected }
+
+// Truncate returns the ensemble of the first n trees, e.g. those up to the best iteration of
+// early stopping. It panics unless 0 <= n <= NumTrees.
+func (e *Ensemble) Truncate(n int) *Ensemble {
+	e.mustCompiled()
+	if n < 0 || n > len(e.Trees) {
+		panic(fmt.Sprintf("gbt: truncate %d trees to %d", len(e.Trees), n))
+	}
+	t := *e
+	t.Trees = e.Trees[:n]
+	out, err := New(t)
+	if err != nil {
+		panic(fmt.Sprintf("gbt: ensemble modified after New: %v", err))
+	}
+	return out
+}
+
+// SHAP is Explainer.SHAP with an Explainer from a pool the ensemble keeps: it is safe for
+// concurrent use and, once the pool is warm, does not allocate.
+func (e *Ensemble) SHAP(x, phi []float64) (expected float64) {
+	f := e.mustCompiled()
+	ex, _ := f.explainers.Get().(*Explainer)
+	if ex == nil {
+		ex = e.NewExplainer()
+	}
+	expected = ex.SHAP(x, phi)
+	f.explainers.Put(ex)
+	return expected
 }

@@ -87,6 +87,7 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 		a.featuresCmd(),
 		a.trainCmd(),
 		a.predictCmd(),
+		a.loadtestCmd(),
 	)
 	return root
 }

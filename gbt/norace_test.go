@@ -1,0 +1,5 @@
+//go:build !race
+
+package gbt
+
+const raceEnabled = false

@@ -1,0 +1,84 @@
+package gbt
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestPredictMatchesReference(t *testing.T) {
+	configs := []struct {
+		name string
+		cfg  genConfig
+	}{
+		{"bench", benchConfig},
+		{"stumps", genConfig{Trees: 50, Depth: 1, Features: 3, NumCat: 1, Codes: 4, SplitProb: 1}},
+		{"deep", genConfig{Trees: 7, Depth: 14, Features: 5, NumCat: 2, Codes: 70, SplitProb: 0.7}},
+		{"leaves only", genConfig{Trees: 5, Depth: 0, Features: 2}},
+		{"no features", genConfig{Trees: 3, Depth: 3, Features: 0}},
+		{"no trees", genConfig{Trees: 0, Features: 4}},
+		{"odd tree count", genConfig{Trees: 11, Depth: 5, Features: 9, NumCat: 3, Codes: 300, SplitProb: 0.9}},
+		{"sparse categories", genConfig{Trees: 30, Depth: 5, Features: 6, NumCat: 3, Codes: 40, CodeScale: 1000, SplitProb: 0.9}},
+	}
+	for _, tc := range configs {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			e := genEnsemble(t, rng, tc.cfg)
+			const n = 3000
+			X := genRows(rng, tc.cfg, n)
+			nf := tc.cfg.Features
+			for r := range n {
+				x := X[r*nf : (r+1)*nf]
+				got, want := e.PredictMargin(x), refMargin(e, x)
+				if math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("row %d: margin %v, reference %v", r, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchMatchesSingle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	cfgs := []genConfig{
+		benchConfig,
+		{Trees: 13, Depth: 3, Features: 5, NumCat: 2, Codes: 6, SplitProb: 0.9},
+		{Trees: 9, Depth: 4, Features: 5, NumCat: 2, Codes: 30, CodeScale: 100, SplitProb: 0.9},
+		{Trees: 4, Features: 0},
+	}
+	for _, c := range cfgs {
+		e := genEnsemble(t, rng, c)
+		for _, rows := range []int{0, 1, 7, 8, 9, 63, 64, 65, 200, 1000, 3001} {
+			X := genRows(rng, c, rows)
+			got := make([]float64, rows)
+			e.PredictMarginBatch(X, got)
+			probs := make([]float64, rows)
+			e.PredictBatch(X, probs)
+			for r := range rows {
+				x := X[r*c.Features : (r+1)*c.Features]
+				if want := e.PredictMargin(x); math.Float64bits(got[r]) != math.Float64bits(want) {
+					t.Fatalf("%d trees, %d rows: row %d: batch margin %v, single %v", c.Trees, rows, r, got[r], want)
+				}
+				if want := e.Predict(x); math.Float64bits(probs[r]) != math.Float64bits(want) {
+					t.Fatalf("%d trees, %d rows: row %d: batch prediction %v, single %v", c.Trees, rows, r, probs[r], want)
+				}
+			}
+		}
+	}
+}
+
+func TestPredictAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	e := genEnsemble(t, rng, benchConfig)
+	X := genRows(rng, benchConfig, 100)
+	dst := make([]float64, 100)
+	if a := testing.AllocsPerRun(20, func() { e.PredictMargin(X[:e.NumFeatures]) }); a != 0 {
+		t.Errorf("PredictMargin allocates %v times", a)
+	}
+	if a := testing.AllocsPerRun(20, func() { e.PredictMarginBatch(X[:10*e.NumFeatures], dst[:10]) }); a != 0 {
+		t.Errorf("PredictMarginBatch of 10 rows allocates %v times", a)
+	}
+}
