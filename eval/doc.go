@@ -5,6 +5,10 @@
 // bootstrap intervals). The boost trainer uses AUC and LogLoss for early stopping; the
 // report, the CLI and bundle metadata use Compute and the curves.
 //
+// DESIGN.md lists eval after the trainers; eval imports nothing of riskflow's, so it sits
+// above boost in the import order (a deliberate change: early stopping and the report must
+// compute AUC and log-loss with one implementation).
+//
 // # Inputs
 //
 // Labels y are exactly 0 (good, paid) or 1 (bad, the event being predicted). Scores p are
