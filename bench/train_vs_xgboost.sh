@@ -32,9 +32,16 @@ t=$(now)
 "$rf" predict --bundle "$out/model.bundle" --in "$out/test.csv" --out "$out/pred.csv"
 rf_predict_s=$(elapsed "$t")
 
-echo "== xgboost (pandas + ColumnTransformer + xgboost.train hist, nthread=2)"
-/usr/bin/python3 bench/xgb_reference.py "$out/train.csv" "$out/test.csv" "$out/pred.csv" $trees $depth $eta \
-  > "$out/xgb.json"
+echo "== xgboost, one-hot categoricals (pandas + ColumnTransformer + xgboost.train hist, nthread=2)"
+CAT_MODE=onehot /usr/bin/python3 bench/xgb_reference.py "$out/train.csv" "$out/test.csv" "$out/pred.csv" \
+  $trees $depth $eta > "$out/xgb.json"
+echo "== xgboost, ordinal-coded categoricals (as many columns as riskflow)"
+CAT_MODE=ordinal /usr/bin/python3 bench/xgb_reference.py "$out/train.csv" "$out/test.csv" "$out/pred.csv" \
+  $trees $depth $eta > "$out/xgb_ordinal.json"
+
+echo "== batch prediction of one 300-tree depth-6 XGBoost model, 200,000 rows: XGBoost inplace_predict vs riskflow's gbt"
+/usr/bin/python3 gbt/testdata/xgboost/bench_predict.py "$out/xgb300.json" > "$out/xgb_predict.txt"
+GBT_XGBOOST_MODEL="$PWD/$out/xgb300.json" go test -run '^$' -bench 'PredictBatchXGBoost$' -count 5 ./gbt > "$out/gbt_predict.txt"
 
 echo "== credit_data.csv (4,454 applicants, seeded 75/25 split, label Status=bad)"
 /usr/bin/python3 - "$out" <<'PY'
@@ -55,17 +62,25 @@ PY
 /usr/bin/python3 - "$out" "$rf_train_s" "$rf_predict_s" <<'PY'
 import json, sys
 out, rf_train, rf_pred = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+import re, statistics
 x = json.load(open(f"{out}/xgb.json"))
+o = json.load(open(f"{out}/xgb_ordinal.json"))
 c = json.load(open(f"{out}/credit.json"))
+xgb_pred = float(re.search(r"median ([0-9.]+) s", open(f"{out}/xgb_predict.txt").read()).group(1))
+gbt_runs = [float(v) for v in re.findall(r"([0-9.]+) ns/row", open(f"{out}/gbt_predict.txt").read())]
+gbt_pred = statistics.median(gbt_runs) * 200000 / 1e9
 print()
 print(f"rows: {x['rows_train']:,} train / {x['rows_test']:,} test; xgboost {x['xgboost_version']}, 2 threads")
 print(f"| measure | riskflow | xgboost | ratio riskflow/xgboost |")
 print(f"|---|---:|---:|---:|")
-print(f"| train wall time, s (riskflow: whole command; xgboost: fit alone) | {rf_train:.1f} | {x['xgb_fit_s']:.1f} | {rf_train / x['xgb_fit_s']:.2f} |")
+print(f"| train wall time, s (riskflow: whole command; xgboost: fit alone, one-hot, {x['features']} columns) | {rf_train:.1f} | {x['xgb_fit_s']:.1f} | {rf_train / x['xgb_fit_s']:.2f} |")
+print(f"| train wall time, s (xgboost: fit alone, ordinal codes, {o['features']} columns) | {rf_train:.1f} | {o['xgb_fit_s']:.1f} | {rf_train / o['xgb_fit_s']:.2f} |")
 print(f"| xgboost read + preprocess, s | | {x['xgb_read_s'] + x['xgb_preprocess_s']:.1f} | |")
-print(f"| test AUC | {x['riskflow_auc']:.4f} | {x['xgb_auc']:.4f} | {x['riskflow_auc'] - x['xgb_auc']:+.4f} |")
+print(f"| test AUC (xgboost one-hot) | {x['riskflow_auc']:.4f} | {x['xgb_auc']:.4f} | {x['riskflow_auc'] - x['xgb_auc']:+.4f} |")
+print(f"| test AUC (xgboost ordinal) | {o['riskflow_auc']:.4f} | {o['xgb_auc']:.4f} | {o['riskflow_auc'] - o['xgb_auc']:+.4f} |")
 print(f"| test log-loss | {x['riskflow_logloss']:.4f} | {x['xgb_logloss']:.4f} | {x['riskflow_logloss'] - x['xgb_logloss']:+.4f} |")
 print(f"| Bayes limit AUC / log-loss | {x['bayes_auc']:.4f} / {x['bayes_logloss']:.4f} | | riskflow gap {x['bayes_auc'] - x['riskflow_auc']:.4f} |")
 print(f"| riskflow predict command (read CSV, score, write CSV), s | {rf_pred:.2f} | | |")
+print(f"| batch prediction, same 300-tree XGBoost model, 200k rows, s | {gbt_pred:.3f} | {xgb_pred:.3f} | {gbt_pred / xgb_pred:.2f} |")
 print(f"| credit_data.csv test AUC | {c['riskflow_auc']:.4f} | {c['xgb_auc']:.4f} | {c['riskflow_auc'] - c['xgb_auc']:+.4f} |")
 PY

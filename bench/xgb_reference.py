@@ -7,8 +7,13 @@ XGBoost with tree_method=hist and the same trees/depth/learning rate on 2 thread
 a JSON document with timings and test metrics for XGBoost, riskflow (from its predictions
 file) and the Bayes limit (from true_probability).
 
-usage: xgb_reference.py TRAIN.csv TEST.csv RISKFLOW_PREDICTIONS.csv TREES DEPTH ETA [ID LABEL]
+usage: xgb_reference.py TRAIN.csv TEST.csv RISKFLOW_PREDICTIONS.csv TREES DEPTH ETA [ID LABEL [POSITIVE]]
+
+CAT_MODE=onehot (default) one-hot encodes text columns with a OneHotEncoder; CAT_MODE=ordinal
+gives each level an integer code (an OrdinalEncoder), so XGBoost sees as many columns as
+riskflow's native categoricals.
 """
+import os
 import json
 import sys
 import time
@@ -18,7 +23,7 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 
 def main():
@@ -27,6 +32,8 @@ def main():
     id_col = sys.argv[7] if len(sys.argv) > 7 else "order_id"
     label = sys.argv[8] if len(sys.argv) > 8 else "default"
     positive = sys.argv[9] if len(sys.argv) > 9 else None
+    if id_col == "none":
+        id_col = None
 
     t0 = time.perf_counter()
     tr = pd.read_csv(train_path)
@@ -40,7 +47,7 @@ def main():
         return y.astype(np.float64).to_numpy()
 
     y_tr, y_te = target(tr), target(te)
-    drop = {label, id_col, "customer_id", "true_probability"}
+    drop = {label, id_col, "customer_id", "true_probability"} - {None}
     t1 = time.perf_counter()
     for df in (tr, te):
         for c in list(df.columns):
@@ -55,8 +62,13 @@ def main():
     feats = [c for c in tr.columns if c not in drop]
     cats = [c for c in feats if tr[c].dtype == object]
     nums = [c for c in feats if c not in cats]
+    cat_mode = os.environ.get("CAT_MODE", "onehot")
+    if cat_mode == "ordinal":
+        enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan)
+    else:
+        enc = OneHotEncoder(handle_unknown="ignore")
     ct = ColumnTransformer(
-        [("cat", OneHotEncoder(handle_unknown="ignore"), cats), ("num", "passthrough", nums)],
+        [("cat", enc, cats), ("num", "passthrough", nums)],
         sparse_threshold=0.0,
     )
     x_tr = ct.fit_transform(tr[feats]).astype(np.float32)
@@ -82,14 +94,15 @@ def main():
     t_pred = time.perf_counter() - t3
 
     rf = pd.read_csv(rf_path)
-    if id_col in rf.columns and id_col in te.columns:
+    if id_col and id_col in rf.columns and id_col in te.columns:
         rf = rf.set_index(id_col).loc[te[id_col]]
     p_rf = rf["probability"].to_numpy(dtype=np.float64)
 
     out = {
         "rows_train": int(len(tr)),
         "rows_test": int(len(te)),
-        "features_after_onehot": int(x_tr.shape[1]),
+        "categoricals": cat_mode,
+        "features": int(x_tr.shape[1]),
         "xgboost_version": xgb.__version__,
         "xgb_read_s": t_read,
         "xgb_preprocess_s": t_pre,

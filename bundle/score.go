@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 
 	"riskflow/feature"
@@ -142,12 +141,25 @@ func (b *Bundle) reasons(s *scratch, x []float64, k int, dst []Reason) []Reason 
 	for j, v := range s.phi {
 		s.group[b.groups[j]] += v
 	}
-	for i := range s.order {
-		s.order[i] = i
-	}
+	// Partial insertion sort of the top k fields by contribution (k is small); ties keep field
+	// order. No allocation, unlike sort.SliceStable's closure.
 	g := s.group
-	sort.SliceStable(s.order, func(i, j int) bool { return g[s.order[i]] > g[s.order[j]] })
-	for _, i := range s.order[:min(k, len(s.order))] {
+	top := s.order[:0]
+	for i, v := range g {
+		if len(top) == k && v <= g[top[k-1]] {
+			continue
+		}
+		if len(top) < k {
+			top = append(top, i)
+		}
+		j := len(top) - 1
+		for j > 0 && g[top[j-1]] < v {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = i
+	}
+	for _, i := range top {
 		dst = append(dst, Reason{Feature: b.fields[i], Contribution: g[i]})
 	}
 	return dst
