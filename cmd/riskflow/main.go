@@ -88,6 +88,7 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 		a.trainCmd(),
 		a.predictCmd(),
 		a.loadtestCmd(),
+		a.serveCmd(),
 	)
 	return root
 }
