@@ -20,7 +20,7 @@ now() { date +%s%N; }
 elapsed() { local ns=$(( $(now) - $1 )); printf '%d.%03d' $((ns / 1000000000)) $(( (ns / 1000000) % 1000 )); }
 
 echo "== generating $rows_train training and $rows_test test rows"
-"$rf" datagen --rows "$rows_train" --seed 1 --with-truth --out "$out/train.csv"
+"$rf" datagen --rows "$rows_train" --seed 1 --out "$out/train.csv"   # no truth column: it must never be a feature
 "$rf" datagen --rows "$rows_test" --seed 2 --with-truth --out "$out/test.csv"
 
 echo "== riskflow train (reads the CSV, fits the features, trains $trees trees depth $depth, 2 threads)"

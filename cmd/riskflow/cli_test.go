@@ -195,3 +195,26 @@ func TestTrainPredictErrors(t *testing.T) {
 		t.Fatal("a failed predict left an output file")
 	}
 }
+
+func TestExclude(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	mustRun(t, "datagen", "--rows", "800", "--with-truth", "--out", data, "-q")
+	spec := mustRun(t, "features", "infer", "--data", data, "--label", "default", "--exclude", "true_probability,customer_age")
+	if strings.Contains(spec, "name: true_probability") || strings.Contains(spec, "name: customer_age") {
+		t.Fatalf("excluded columns in the spec:\n%s", spec)
+	}
+	if !strings.Contains(spec, "excluded with --exclude") {
+		t.Fatalf("exclusion not explained:\n%s", spec)
+	}
+	model := filepath.Join(dir, "m.bundle")
+	mustRun(t, "train", "--data", data, "--label", "default", "--exclude", "true_probability", "--trees", "5", "--out", model, "-q")
+	saved, err := os.ReadFile(filepath.Join(dir, "m.features.yaml"))
+	if err != nil || strings.Contains(string(saved), "name: true_probability") {
+		t.Fatalf("saved spec has the excluded column (%v):\n%s", err, saved)
+	}
+	code, _, errOut := runCLI(t, "features", "infer", "--data", data, "--label", "default", "--exclude", "nope")
+	if code != exitUsage || !strings.Contains(errOut, "--exclude nope") {
+		t.Fatalf("unknown excluded column: exit %d, %q", code, errOut)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"riskflow/feature"
@@ -41,3 +42,48 @@ func transformerKinds(t *feature.Transformer) map[string]frame.Kind {
 }
 
 var nan = math.NaN()
+
+// inferSpec infers a feature spec from f, leaving out the excluded columns.
+func inferSpec(f *frame.Frame, label, id string, exclude []string) (*feature.Spec, error) {
+	if len(exclude) > 0 {
+		drop := make(map[string]bool, len(exclude))
+		for _, c := range exclude {
+			if _, ok := f.Column(c); !ok {
+				return nil, usagef("--exclude %s: no such column", c)
+			}
+			if c == label || c == id {
+				return nil, usagef("--exclude %s: it is the label or id column", c)
+			}
+			drop[c] = true
+		}
+		var keep []string
+		for _, name := range f.Schema().Names() {
+			if !drop[name] {
+				keep = append(keep, name)
+			}
+		}
+		var err error
+		if f, err = f.Select(keep...); err != nil {
+			return nil, err
+		}
+	}
+	spec, err := feature.Infer(f, label, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range exclude {
+		spec.Notes = append(spec.Notes, "left out "+c+": excluded with --exclude")
+	}
+	return spec, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -31,9 +31,9 @@ online serving all apply that transformer with the same code.`,
 }
 
 func (a *app) featuresInferCmd() *cobra.Command {
-	var data, label, id, out string
+	var data, label, id, out, exclude string
 	cmd := &cobra.Command{
-		Use:   "infer --data FILE --label COL [--id COL]",
+		Use:   "infer --data FILE --label COL [--id COL] [--exclude COLS]",
 		Short: "Guess a feature spec from a data file and print it as YAML",
 		Long: `Guess a feature spec from a data file: numeric columns stay numeric (missing values kept
 for the trees to route), string columns become native categoricals, booleans and timestamps
@@ -49,7 +49,7 @@ why. Edit the result, then use it with 'riskflow train --features' or 'riskflow 
 			if err != nil {
 				return err
 			}
-			spec, err := feature.Infer(f, label, id)
+			spec, err := inferSpec(f, label, id, splitList(exclude))
 			if err != nil {
 				return err
 			}
@@ -69,6 +69,7 @@ why. Edit the result, then use it with 'riskflow train --features' or 'riskflow 
 	fl.StringVar(&label, "label", "", "label column (never a feature)")
 	fl.StringVar(&id, "id", "", "identifier column (passed through, never a feature)")
 	fl.StringVar(&out, "out", "", "write the spec here instead of standard output")
+	fl.StringVar(&exclude, "exclude", "", "comma-separated columns that must not become features (e.g. true_probability)")
 	return cmd
 }
 

@@ -34,6 +34,7 @@ import (
 type trainFlags struct {
 	data, label, featuresPath, valid, out string
 	model, calibrate, positive, id        string
+	exclude                               string
 	holdout                               float64
 	params                                boost.Params
 	l2                                    float64
@@ -72,6 +73,7 @@ meanings.`,
 	fl.StringVar(&tf.label, "label", "", "label column (required)")
 	fl.StringVar(&tf.positive, "positive", "", "label value that means default, when the label is not 0/1 or true/false")
 	fl.StringVar(&tf.id, "id", "", "identifier column passed through by predict (default: inferred spec has none)")
+	fl.StringVar(&tf.exclude, "exclude", "", "with an inferred spec: comma-separated columns that must not become features")
 	fl.StringVar(&tf.featuresPath, "features", "", "feature spec, YAML (default: inferred and saved beside the bundle)")
 	fl.StringVar(&tf.valid, "valid", "", "validation data (default: hold out --holdout of the training rows)")
 	fl.Float64Var(&tf.holdout, "holdout", 0.1, "share of training rows held out for validation when --valid is not given; 0 trains on every row")
@@ -149,7 +151,7 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 	}
 	specSaved := ""
 	if spec == nil {
-		if spec, err = feature.Infer(all, tf.label, tf.id); err != nil {
+		if spec, err = inferSpec(all, tf.label, tf.id, splitList(tf.exclude)); err != nil {
 			return err
 		}
 		if tf.model == bundle.TypeLogistic {
