@@ -194,6 +194,7 @@ func validateSchema(s frame.Schema) error {
 type sink struct {
 	cols     []*frame.Column
 	dicts    []*internTable // per String column; nil for other kinds
+	parts    []*partDict    // per String column the CSV reader interns by partition (IDs), or nil
 	seed     maphash.Seed   // of every internTable of the sink
 	capacity int            // the rows the sink was sized for
 }
@@ -202,6 +203,7 @@ func newSink(schema frame.Schema, capacity int) *sink {
 	s := &sink{
 		cols:     make([]*frame.Column, len(schema)),
 		dicts:    make([]*internTable, len(schema)),
+		parts:    make([]*partDict, len(schema)),
 		seed:     maphash.MakeSeed(),
 		capacity: capacity,
 	}
