@@ -61,6 +61,27 @@ func BenchmarkSHAP(b *testing.B) {
 	benchRows(b, e, X, func(x []float64) { ex.SHAP(x, phi) })
 }
 
+// BenchmarkSHAPWalk is BenchmarkSHAP with every tree walked, as trees deeper than
+// maxPlanDepth are (see shapPlan).
+func BenchmarkSHAPWalk(b *testing.B) {
+	e, X := benchModel(b)
+	ex := walkExplainer(e)
+	phi := make([]float64, e.NumFeatures)
+	benchRows(b, e, X, func(x []float64) { ex.SHAP(x, phi) })
+}
+
+// BenchmarkSHAPPlan builds the benchmark model's TreeSHAP plan, what the first NewExplainer
+// of an ensemble does; plan-bytes is its size.
+func BenchmarkSHAPPlan(b *testing.B) {
+	e, _ := benchModel(b)
+	b.ReportAllocs()
+	var p *shapPlan
+	for b.Loop() {
+		p = buildShapPlan(e.flat, maxPlanBytes)
+	}
+	b.ReportMetric(float64(p.bytes), "plan-bytes")
+}
+
 func benchRows(b *testing.B, e *Ensemble, X []float64, fn func(x []float64)) {
 	nf := e.NumFeatures
 	rows := len(X) / nf

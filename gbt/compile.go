@@ -88,6 +88,8 @@ type flat struct {
 
 	scratch    sync.Pool // of *rowScratch, for PredictMargin
 	explainers sync.Pool // of *Explainer, for Ensemble.SHAP
+	shapOnce   sync.Once
+	plan       *shapPlan // for TreeSHAP, built by the first NewExplainer (see shapPlan)
 }
 
 // compile validates e and builds its flat layout. Errors do not yet wrap ErrInvalid.
