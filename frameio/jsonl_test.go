@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"riskflow/frame"
+	"riskflow/internal/jsontext"
 )
 
 func TestReadJSONL(t *testing.T) {
@@ -141,7 +142,7 @@ func TestJSONStringEscapes(t *testing.T) {
 			if err != nil || string(got) != tt.want {
 				t.Fatalf("str(%s) = %q, %v; want %q", tt.in, got, err, tt.want)
 			}
-			if back := appendJSONString(nil, tt.want); tt.in == `"caf\u00e9"` && string(back) != `"café"` {
+			if back := jsontext.AppendString(nil, tt.want); tt.in == `"caf\u00e9"` && string(back) != `"café"` {
 				t.Fatalf("appendJSONString = %s", back)
 			}
 		})

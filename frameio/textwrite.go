@@ -5,9 +5,9 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"unicode/utf8"
 
 	"riskflow/frame"
+	"riskflow/internal/jsontext"
 )
 
 // rowFormatter appends rows [lo, hi) of cols as text. It returns a *ValueError (with a
@@ -159,7 +159,7 @@ func newJSONLEncoder(w io.Writer, schema frame.Schema) *textEncoder {
 		if j == 0 {
 			k[0] = '{'
 		}
-		k = appendJSONString(k, f.Name)
+		k = jsontext.AppendString(k, f.Name)
 		keys[j] = append(k, ':')
 	}
 	format := func(dst []byte, cols []*frame.Column, lo, hi int) ([]byte, error) {
@@ -182,7 +182,7 @@ func newJSONLEncoder(w io.Writer, schema frame.Schema) *textEncoder {
 					}
 				case frame.String:
 					if code := c.Codes[i]; code != frame.Missing {
-						dst = appendJSONString(dst, c.Dict[code])
+						dst = jsontext.AppendString(dst, c.Dict[code])
 					} else {
 						dst = append(dst, "null"...)
 					}
@@ -210,49 +210,4 @@ func newJSONLEncoder(w io.Writer, schema frame.Schema) *textEncoder {
 		return dst, nil
 	}
 	return &textEncoder{w: w, format: format}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as with
-// encoding/json; HTML characters are not escaped.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

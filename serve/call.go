@@ -11,6 +11,7 @@ import (
 
 	"riskflow/bundle"
 	"riskflow/feature"
+	"riskflow/internal/jsontext"
 )
 
 // proto is a request body's format.
@@ -522,9 +523,9 @@ func (c *call) appendV1Response(b []byte) []byte {
 		b = appendFloat(b, p)
 	}
 	b = append(b, `],"model_name":`...)
-	b = appendString(b, c.m.name)
+	b = jsontext.AppendString(b, c.m.name)
 	b = append(b, `,"model_version":`...)
-	b = appendString(b, c.m.version)
+	b = jsontext.AppendString(b, c.m.version)
 	if k := c.explain; k > 0 {
 		b = append(b, `,"explanations":[`...)
 		for i := range c.n {
@@ -537,7 +538,7 @@ func (c *call) appendV1Response(b []byte) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"feature":`...)
-				b = appendString(b, rs.Feature)
+				b = jsontext.AppendString(b, rs.Feature)
 				b = append(b, `,"value":`...)
 				b = c.appendRawValue(b, i, rs.Feature)
 				b = append(b, `,"contribution":`...)

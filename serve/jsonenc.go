@@ -5,7 +5,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
+
+	"riskflow/internal/jsontext"
 )
 
 // Response bodies on the prediction paths are appended by hand into a reused buffer (the hot
@@ -28,51 +29,6 @@ func appendFloat(b []byte, f float64) []byte {
 		format = 'e'
 	}
 	return strconv.AppendFloat(b, f, format, -1, 64)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping quotes, backslashes and control characters
-// and replacing invalid UTF-8 with U+FFFD.
-func appendString[T string | []byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // writeBody writes a complete response body with its content type and status.
@@ -101,7 +57,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func writeError(w http.ResponseWriter, e *httpError) {
 	b := make([]byte, 0, len(e.msg)+16)
 	b = append(b, `{"error":`...)
-	b = appendString(b, e.msg)
+	b = jsontext.AppendString(b, e.msg)
 	b = append(b, "}\n"...)
 	if e.code == http.StatusTooManyRequests || e.code == http.StatusServiceUnavailable {
 		w.Header()["Retry-After"] = []string{"1"}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"riskflow/frame"
+	"riskflow/internal/jsontext"
 	"riskflow/serve/predlog"
 )
 
@@ -68,7 +69,7 @@ func (c *call) appendRawValue(b []byte, i int, field string) []byte {
 	case bool:
 		return strconv.AppendBool(b, v)
 	case string:
-		return appendString(b, v)
+		return jsontext.AppendString(b, v)
 	}
 	return append(b, "null"...)
 }

@@ -7,6 +7,7 @@ import (
 
 	"riskflow/feature"
 	"riskflow/frame"
+	"riskflow/internal/jsontext"
 	"riskflow/internal/version"
 )
 
@@ -427,9 +428,9 @@ func missingText(b []byte) bool {
 // appendV2Response appends the inference response.
 func (c *call) appendV2Response(b []byte) []byte {
 	b = append(b, `{"model_name":`...)
-	b = appendString(b, c.m.name)
+	b = jsontext.AppendString(b, c.m.name)
 	b = append(b, `,"model_version":`...)
-	b = appendString(b, c.m.version)
+	b = jsontext.AppendString(b, c.m.version)
 	if c.v2id != nil {
 		b = append(b, `,"id":`...)
 		b = append(b, c.v2id...)

@@ -9,7 +9,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"riskflow/internal/jsontext"
 )
 
 // Entry is one logged prediction. The server builds it only for sampled requests (see
@@ -74,20 +75,20 @@ func newEncoder(key []byte) *encoder {
 // appendEntry appends e as one JSON line, newline included, to b.
 func (enc *encoder) appendEntry(b []byte, e *Entry) []byte {
 	b = append(b, `{"request_id":`...)
-	b = appendString(b, e.RequestID)
+	b = jsontext.AppendString(b, e.RequestID)
 	b = append(b, `,"time":"`...)
 	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","model":`...)
-	b = appendString(b, e.Model)
+	b = jsontext.AppendString(b, e.Model)
 	b = append(b, `,"version":`...)
-	b = appendString(b, e.Version)
+	b = jsontext.AppendString(b, e.Version)
 	b = append(b, `,"inputs":{`...)
 	for i := range e.Inputs {
 		f := &e.Inputs[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f.Name)
+		b = jsontext.AppendString(b, f.Name)
 		b = append(b, ':')
 		if f.PII && f.Value != nil {
 			b = enc.appendHash(b, f.Value)
@@ -99,7 +100,7 @@ func (enc *encoder) appendEntry(b []byte, e *Entry) []byte {
 	b = appendFloat(b, e.Probability)
 	if e.Shadow != nil {
 		b = append(b, `,"shadow":{"version":`...)
-		b = appendString(b, e.Shadow.Version)
+		b = jsontext.AppendString(b, e.Shadow.Version)
 		b = append(b, `,"probability":`...)
 		b = appendFloat(b, e.Shadow.Probability)
 		b = append(b, '}')
@@ -141,7 +142,7 @@ func appendValue(b []byte, v any) []byte {
 	case float64:
 		return appendFloat(b, x)
 	case string:
-		return appendString(b, x)
+		return jsontext.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case time.Time:
@@ -194,50 +195,4 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string: quotes, backslashes and control characters are
-// escaped, and invalid UTF-8 bytes become U+FFFD, so every line is valid JSON whatever the
-// request held.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

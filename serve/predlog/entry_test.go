@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"riskflow/internal/jsontext"
 )
 
 func hmacHex(key []byte, text string) string {
@@ -145,8 +147,8 @@ func TestAppendString(t *testing.T) {
 		{"\xe2\x82", `"\ufffd\ufffd"`},
 	}
 	for _, tt := range tests {
-		if got := string(appendString(nil, tt.in)); got != tt.want {
-			t.Errorf("appendString(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := string(jsontext.AppendString(nil, tt.in)); got != tt.want {
+			t.Errorf("jsontext.AppendString(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -156,13 +158,13 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
+		b := jsontext.AppendString(nil, s)
 		var got string
 		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s: %v", s, b, err)
+			t.Fatalf("jsontext.AppendString(%q) = %s: %v", s, b, err)
 		}
 		if want := strings.ToValidUTF8(s, "\ufffd"); utf8.ValidString(s) && got != want {
-			t.Fatalf("appendString(%q) decodes to %q", s, got)
+			t.Fatalf("jsontext.AppendString(%q) decodes to %q", s, got)
 		}
 	})
 }
