@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"riskflow/frame"
 )
 
 // Type is a feature's type: what kind of raw value it reads and how it is encoded.
@@ -266,4 +268,34 @@ func parseUnknown(s string) (unknownMode, error) {
 		return unknownError, nil
 	}
 	return 0, fmt.Errorf("unknown %q: want unknown, other or error", s)
+}
+
+// Kinds returns the column kinds the spec's raw inputs (and its id column) are read as, so that
+// a data file is parsed the way the spec expects whatever its first rows look like. Expression
+// features read no column of their own.
+func (s *Spec) Kinds() map[string]frame.Kind {
+	kinds := make(map[string]frame.Kind)
+	for _, d := range s.Features {
+		if d.Expr != "" {
+			continue
+		}
+		name := d.Name
+		if d.Source != "" {
+			name = d.Source
+		}
+		switch d.Type {
+		case Categorical:
+			kinds[name] = frame.String
+		case Boolean:
+			kinds[name] = frame.Bool
+		case Datetime:
+			kinds[name] = frame.Time
+		case Numeric:
+			kinds[name] = frame.Numeric
+		}
+	}
+	if s.ID != "" {
+		kinds[s.ID] = frame.String
+	}
+	return kinds
 }

@@ -250,29 +250,4 @@ func readTransformer(path string) (*feature.Transformer, error) {
 
 // specKinds returns the column kinds a spec implies for its raw fields (string for
 // categoricals, so that codes like "01" are never read as numbers).
-func specKinds(s *feature.Spec) map[string]frame.Kind {
-	kinds := make(map[string]frame.Kind)
-	for _, d := range s.Features {
-		if d.Expr != "" {
-			continue
-		}
-		name := d.Name
-		if d.Source != "" {
-			name = d.Source
-		}
-		switch d.Type {
-		case feature.Categorical:
-			kinds[name] = frame.String
-		case feature.Boolean:
-			kinds[name] = frame.Bool
-		case feature.Datetime:
-			kinds[name] = frame.Time
-		case feature.Numeric:
-			kinds[name] = frame.Numeric
-		}
-	}
-	if s.ID != "" {
-		kinds[s.ID] = frame.String
-	}
-	return kinds
-}
+func specKinds(s *feature.Spec) map[string]frame.Kind { return s.Kinds() }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,15 +17,12 @@ import (
 	"riskflow/boost"
 	"riskflow/bundle"
 	"riskflow/calibrate"
-	"riskflow/eval"
 	"riskflow/feature"
 	"riskflow/frame"
 	"riskflow/frameio"
-	"riskflow/gbt"
 	"riskflow/internal/atomicfile"
 	"riskflow/internal/progress"
-	"riskflow/internal/version"
-	"riskflow/linear"
+	"riskflow/train"
 )
 
 // trainFlags are the flags of `riskflow train`.
@@ -155,7 +150,7 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 			return err
 		}
 		if tf.model == bundle.TypeLogistic {
-			adaptSpecForLinear(spec)
+			train.AdaptSpecForLinear(spec)
 		}
 		spec.Positive = tf.positive
 		specSaved = strings.TrimSuffix(tf.out, filepath.Ext(tf.out)) + ".features.yaml"
@@ -177,104 +172,51 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 		}
 	}
 
-	// 2. Split off validation rows.
-	train, valid := all, (*frame.Frame)(nil)
-	validInfo := (*bundle.DataInfo)(nil)
+	// 2. Validation rows: a file, else a seeded holdout share (train.Run splits it off).
+	cfg := train.Config{
+		Spec:      spec,
+		Train:     all,
+		Holdout:   tf.holdout,
+		Model:     tf.model,
+		Params:    tf.params,
+		L2:        tf.l2,
+		Calibrate: calMethod,
+	}
 	if tf.valid != "" {
-		if valid, err = a.readFrame(ctx, tf.valid, frameio.ReadOptions{Kinds: specKinds(spec)}, tf.quiet); err != nil {
+		if cfg.Valid, err = a.readFrame(ctx, tf.valid, frameio.ReadOptions{Kinds: specKinds(spec)}, tf.quiet); err != nil {
 			return err
 		}
-		validInfo = &bundle.DataInfo{Path: tf.valid, SHA256: fileSHA256(tf.valid)}
-	} else if tf.holdout > 0 {
-		train, valid = holdoutSplit(all, tf.holdout, tf.params.Seed)
-		validInfo = &bundle.DataInfo{Path: tf.data + fmt.Sprintf(" (seeded %.0f%% holdout)", tf.holdout*100)}
+		cfg.ValidInfo = bundle.DataInfo{Path: tf.valid, SHA256: fileSHA256(tf.valid)}
 	}
-
-	// 3. Fit the features; transform.
-	t, xTrain, err := feature.FitTransform(spec, train, feature.FitOptions{Seed: tf.params.Seed})
-	if err != nil {
-		return err
-	}
-	yTrain, err := labels(t, train)
-	if err != nil {
-		return fmt.Errorf("%s: %w", tf.data, err)
-	}
-	var xValid *feature.Matrix
-	var yValid []float64
-	if valid != nil {
-		if xValid, err = t.Transform(valid); err != nil {
-			return fmt.Errorf("validation data: %w", err)
-		}
-		if yValid, err = labels(t, valid); err != nil {
-			return fmt.Errorf("validation data: %w", err)
-		}
-	}
-	if calMethod != calibrate.None && valid == nil {
+	if calMethod != calibrate.None && cfg.Valid == nil && tf.holdout == 0 {
 		return usagef("train: --calibrate %s needs validation rows: give --valid or a --holdout share", calMethod)
 	}
-
-	// 4. Train.
-	meta := bundle.Metadata{
-		ModelType: tf.model,
-		CreatedAt: time.Now().UTC().Truncate(time.Second),
-		Riskflow:  version.Get(),
-		Label:     tf.label,
-		Positive:  spec.Positive,
+	if tf.model == bundle.TypeGBDT && tf.params.EarlyStopping > 0 && cfg.Valid == nil && tf.holdout == 0 {
+		return usagef("train: --early-stopping needs validation rows: give --valid or a --holdout share")
 	}
-	var g *gbt.Ensemble
-	var lin *linear.Model
-	trainStart := time.Now()
-	switch tf.model {
-	case bundle.TypeGBDT:
-		res, err := a.trainTrees(ctx, tf, t, xTrain, yTrain, xValid, yValid)
-		if err != nil {
-			return err
-		}
-		g = res.Model
-		meta.BestIteration = res.BestIteration
-		meta.Params, _ = json.Marshal(tf.params)
-	case bundle.TypeLogistic:
-		lp := linear.Params{L2: tf.l2, Standardize: true, FeatureNames: t.Names()}
-		if lin, err = linear.Train(ctx, xTrain.Data, xTrain.Rows, xTrain.Cols, yTrain, lp); err != nil {
-			return err
-		}
-		meta.Params, _ = json.Marshal(lp)
-	}
-	meta.TrainSeconds = time.Since(trainStart).Seconds()
 
-	// 5. Calibrate and evaluate on the validation rows.
-	b, err := bundle.New(meta, t, g, lin, nil)
+	// 3. Fit the features, train, calibrate and evaluate.
+	var bar *progress.Bar
+	if tf.model == bundle.TypeGBDT {
+		bar = progress.Start(a.stderr, !tf.quiet, progress.Options{Name: "training", Unit: "trees", Total: int64(tf.params.Trees)})
+		metric := tf.params.EvalMetric
+		cfg.Progress = func(p boost.Progress) {
+			bar.SetCurrent(int64(p.Tree))
+			if !math.IsNaN(p.Metric) {
+				bar.Note(fmt.Sprintf("valid %s %.5f (best tree %d)", metric, p.Metric, p.Best+1))
+			}
+		}
+	}
+	cfg.TrainInfo = bundle.DataInfo{Path: tf.data}
+	b, err := train.Run(ctx, cfg)
+	if bar != nil {
+		bar.Done()
+	}
 	if err != nil {
 		return err
 	}
-	var cal *calibrate.Calibrator
-	if valid != nil {
-		p := make([]float64, valid.Len())
-		if err := b.ScoreFrame(ctx, valid, p); err != nil {
-			return err
-		}
-		if calMethod != calibrate.None {
-			if cal, err = calibrate.Fit(calMethod, p, yValid); err != nil {
-				return err
-			}
-			cal.ApplyBatch(p, p)
-		}
-		m, err := eval.Compute(yValid, p)
-		if err != nil {
-			return fmt.Errorf("validation metrics: %w", err)
-		}
-		meta.Metrics = map[string]float64{"auc": m.AUC, "logloss": m.LogLoss, "brier": m.Brier, "ks": m.KS, "average_precision": m.AveragePrecision}
-		validInfo.Rows, validInfo.Positives, validInfo.DefaultRate = m.Rows, m.Positives, m.PositiveRate
-		meta.Validation = validInfo
-	}
-	meta.Training = bundle.DataInfo{Path: tf.data, SHA256: <-digest, Rows: train.Len()}
-	for _, v := range yTrain {
-		if v == 1 {
-			meta.Training.Positives++
-		}
-	}
-	meta.Training.DefaultRate = float64(meta.Training.Positives) / float64(max(train.Len(), 1))
-	if b, err = bundle.New(meta, t, g, lin, cal); err != nil {
+	b.Meta.Training.SHA256 = <-digest
+	if b, err = bundle.New(b.Meta, b.Transformer, b.GBT, b.Linear, b.Calibrator); err != nil {
 		return err
 	}
 	if err := bundle.Write(tf.out, b); err != nil {
@@ -284,33 +226,6 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 		a.trainSummary(b, tf, specSaved, time.Since(start))
 	}
 	return nil
-}
-
-func (a *app) trainTrees(ctx context.Context, tf trainFlags, t *feature.Transformer, x *feature.Matrix, y []float64, xv *feature.Matrix, yv []float64) (*boost.Result, error) {
-	feats := make([]boost.Feature, x.Cols)
-	for j, o := range t.Outputs() {
-		feats[j] = boost.Feature{Name: o.Name, Categorical: o.Categorical, Monotone: int8(o.Monotone)}
-	}
-	train := &boost.Dataset{X: x.Data, Rows: x.Rows, Features: feats, Y: y}
-	var valid *boost.Dataset
-	if xv != nil {
-		valid = &boost.Dataset{X: xv.Data, Rows: xv.Rows, Features: feats, Y: yv}
-	} else if tf.params.EarlyStopping > 0 {
-		return nil, usagef("train: --early-stopping needs validation rows: give --valid or a --holdout share")
-	}
-	bar := progress.Start(a.stderr, !tf.quiet, progress.Options{Name: "training", Unit: "trees", Total: int64(tf.params.Trees)})
-	defer bar.Done()
-	metric := tf.params.EvalMetric
-	res, err := boost.Train(ctx, train, valid, tf.params, boost.Options{Progress: func(p boost.Progress) {
-		bar.SetCurrent(int64(p.Tree))
-		if !math.IsNaN(p.Metric) {
-			bar.Note(fmt.Sprintf("valid %s %.5f (best tree %d)", metric, p.Metric, p.Best+1))
-		}
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func (a *app) trainSummary(b *bundle.Bundle, tf trainFlags, specSaved string, took time.Duration) {
@@ -329,55 +244,6 @@ func (a *app) trainSummary(b *bundle.Bundle, tf trainFlags, specSaved string, to
 		fmt.Fprintf(w, "feature spec inferred and saved to %s\n", specSaved)
 	}
 	fmt.Fprintf(w, "wrote %s in %.1fs (training %.1fs)\n", tf.out, took.Seconds(), m.TrainSeconds)
-}
-
-// labels returns the label as 0/1 and fails on a missing or non-binary label.
-func labels(t *feature.Transformer, f *frame.Frame) ([]float64, error) {
-	y, err := t.Label(f)
-	if err != nil {
-		return nil, err
-	}
-	label := t.Spec().Label
-	for i, v := range y {
-		if v != 0 && v != 1 {
-			if math.IsNaN(v) {
-				return nil, fmt.Errorf("label %s is missing in row %d", label, i+1)
-			}
-			return nil, fmt.Errorf("label %s is %v in row %d: want 0/1, true/false, or --positive naming the default value", label, v, i+1)
-		}
-	}
-	return y, nil
-}
-
-// holdoutSplit splits f into a training and a validation frame, with a seeded random share of
-// the rows held out.
-func holdoutSplit(f *frame.Frame, share float64, seed uint64) (*frame.Frame, *frame.Frame) {
-	rng := rand.New(rand.NewPCG(seed, 0x686f6c646f7574))
-	var tr, va []int
-	for i := 0; i < f.Len(); i++ {
-		if rng.Float64() < share {
-			va = append(va, i)
-		} else {
-			tr = append(tr, i)
-		}
-	}
-	return f.Take(tr), f.Take(va)
-}
-
-// adaptSpecForLinear makes an inferred spec usable by logistic regression: numeric and boolean
-// missing values imputed (booleans by their training share of true), categoricals one-hot encoded.
-func adaptSpecForLinear(s *feature.Spec) {
-	for i := range s.Features {
-		d := &s.Features[i]
-		switch d.Type {
-		case feature.Numeric:
-			d.Missing = "median"
-		case feature.Boolean:
-			d.Missing = "mean"
-		case feature.Categorical:
-			d.Encoding = feature.OneHot
-		}
-	}
 }
 
 // fileSHA256 returns the hex SHA-256 of a file's bytes, or "" if it cannot be read.
