@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,19 +21,19 @@ import (
 	"riskflow/modelfmt/xgboost"
 )
 
-// importedModel is a model file read by an importer, before its features are matched to the
+// importedModel is a model file read by an importer, its features matched to the
 // transformer's outputs.
 type importedModel struct {
-	featureNames []string // as the file stores them; nil: matched by position
-	numFeatures  int
-	logistic     bool   // outputs a probability (so --calibrate applies)
-	describe     string // for the summary and the bundle's params, e.g. "XGBoost 1.7.4 binary:logistic, 80 trees"
-	// bundle builds the bundle, given for each model feature j the transformer output perm[j].
-	bundle func(meta bundle.Metadata, t *feature.Transformer, perm []int, c *calibrate.Calibrator) (*bundle.Bundle, error)
+	byName   bool   // features matched by name (else by position)
+	logistic bool   // outputs a probability (so --calibrate applies)
+	describe string // for the summary and the bundle's params, e.g. "XGBoost 1.7.4 binary:logistic, 80 trees"
+	// bundle builds the bundle from the model, the transformer and an optional calibrator.
+	bundle func(meta bundle.Metadata, t *feature.Transformer, c *calibrate.Calibrator) (*bundle.Bundle, error)
 }
 
-// An importer reads one model format.
-type importer func(path string) (*importedModel, error)
+// An importer reads one model format and matches the model's features to the transformer's
+// outputs (feature.Transformer.Names).
+type importer func(path string, outputs []string) (*importedModel, error)
 
 // importers lists the formats 'riskflow import' reads: one entry per format.
 func importers() map[string]importer {
@@ -45,123 +43,40 @@ func importers() map[string]importer {
 	}
 }
 
-func importXGBoost(path string) (*importedModel, error) {
+func importXGBoost(path string, outputs []string) (*importedModel, error) {
 	m, err := xgboost.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return treeModel(m.Ensemble, m.FeatureNames, fmt.Sprintf("XGBoost %s %s", m.Version, m.Objective)), nil
+	e, err := m.ForOutputs(outputs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return treeModel(e, m.FeatureNames != nil, fmt.Sprintf("XGBoost %s %s", m.Version, m.Objective)), nil
 }
 
-func importLightGBM(path string) (*importedModel, error) {
+func importLightGBM(path string, outputs []string) (*importedModel, error) {
 	m, err := lightgbm.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	names := m.FeatureNames
-	if generatedNames(names) {
-		names = nil // Column_0, Column_1, ...: LightGBM named them, the data did not
+	e, err := m.ForOutputs(outputs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return treeModel(m.Ensemble, names, fmt.Sprintf("LightGBM %s %s", m.Version, m.Objective)), nil
-}
-
-var lightgbmDefaultName = regexp.MustCompile(`^Column_([0-9]+)$`)
-
-// generatedNames reports whether names are LightGBM's defaults for unnamed columns.
-func generatedNames(names []string) bool {
-	for i, n := range names {
-		if m := lightgbmDefaultName.FindStringSubmatch(n); m == nil || m[1] != fmt.Sprint(i) {
-			return false
-		}
-	}
-	return len(names) > 0
+	return treeModel(e, !m.NamesGenerated(), fmt.Sprintf("LightGBM %s %s", m.Version, m.Objective)), nil
 }
 
 // treeModel wraps a converted tree ensemble.
-func treeModel(e *gbt.Ensemble, names []string, what string) *importedModel {
+func treeModel(e *gbt.Ensemble, byName bool, what string) *importedModel {
 	return &importedModel{
-		featureNames: names,
-		numFeatures:  e.NumFeatures,
-		logistic:     e.Objective == gbt.Logistic,
-		describe:     fmt.Sprintf("%s, %d trees", what, e.NumTrees()),
-		bundle: func(meta bundle.Metadata, t *feature.Transformer, perm []int, c *calibrate.Calibrator) (*bundle.Bundle, error) {
-			g, err := remapFeatures(e, perm, t.Names())
-			if err != nil {
-				return nil, err
-			}
-			return bundle.New(meta, t, g, nil, c)
+		byName:   byName,
+		logistic: e.Objective == gbt.Logistic,
+		describe: fmt.Sprintf("%s, %d trees", what, e.NumTrees()),
+		bundle: func(meta bundle.Metadata, t *feature.Transformer, c *calibrate.Calibrator) (*bundle.Bundle, error) {
+			return bundle.New(meta, t, e, nil, c)
 		},
 	}
-}
-
-// remapFeatures returns e reading model feature j from input perm[j] of names.
-func remapFeatures(e *gbt.Ensemble, perm []int, names []string) (*gbt.Ensemble, error) {
-	out := gbt.Ensemble{Objective: e.Objective, BaseScore: e.BaseScore, NumFeatures: len(names),
-		FeatureNames: slices.Clone(names), Trees: make([]gbt.Tree, len(e.Trees))}
-	for i, tr := range e.Trees {
-		nodes := slices.Clone(tr.Nodes)
-		for k := range nodes {
-			if f := nodes[k].Feature; f >= 0 {
-				nodes[k].Feature = int32(perm[f])
-			}
-		}
-		out.Trees[i] = gbt.Tree{Nodes: nodes}
-	}
-	return gbt.New(out)
-}
-
-// matchFeatures maps each model feature to the transformer output of the same name, or of the
-// same position when the model stores no names. Any difference is an error that lists them.
-func matchFeatures(model []string, numModel int, outputs []string) ([]int, error) {
-	if model == nil {
-		if numModel != len(outputs) {
-			return nil, fmt.Errorf("the model has %d features and the transformer %d outputs (the model file stores no feature names, so they are matched by position)",
-				numModel, len(outputs))
-		}
-		perm := make([]int, numModel)
-		for i := range perm {
-			perm[i] = i
-		}
-		return perm, nil
-	}
-	index := make(map[string]int, len(outputs))
-	for i, n := range outputs {
-		index[n] = i
-	}
-	perm := make([]int, len(model))
-	seen := make(map[string]bool, len(model))
-	var missing, dup []string
-	for j, n := range model {
-		if seen[n] {
-			dup = append(dup, n)
-		}
-		seen[n] = true
-		i, ok := index[n]
-		if !ok {
-			missing = append(missing, n)
-		}
-		perm[j] = i
-	}
-	var extra []string
-	for _, n := range outputs {
-		if !seen[n] {
-			extra = append(extra, n)
-		}
-	}
-	if len(missing)+len(extra)+len(dup) == 0 {
-		return perm, nil
-	}
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "in the model but not the transformer: "+strings.Join(missing, ", "))
-	}
-	if len(extra) > 0 {
-		parts = append(parts, "in the transformer but not the model: "+strings.Join(extra, ", "))
-	}
-	if len(dup) > 0 {
-		parts = append(parts, "named twice in the model: "+strings.Join(dup, ", "))
-	}
-	return nil, fmt.Errorf("the model's features do not match the transformer's outputs; %s", strings.Join(parts, "; "))
 }
 
 type importFlags struct {
@@ -224,13 +139,9 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 	if err != nil {
 		return err
 	}
-	m, err := imp(path)
+	m, err := imp(path, t.Names())
 	if err != nil {
-		return err
-	}
-	perm, err := matchFeatures(m.featureNames, m.numFeatures, t.Names())
-	if err != nil {
-		return fmt.Errorf("import %s: %s and %s: %w", format, path, f.transformer, err)
+		return fmt.Errorf("import %s: %w", format, err)
 	}
 	if method != calibrate.None && !m.logistic {
 		return usagef("import: --calibrate needs a model that outputs a probability; %s is a regression", m.describe)
@@ -249,12 +160,12 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 		Positive:  spec.Positive,
 		Params:    params,
 	}
-	b, err := m.bundle(meta, t, perm, nil)
+	b, err := m.bundle(meta, t, nil)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", format, err)
 	}
 	if f.valid != "" {
-		if b, err = a.importValidate(ctx, b, m, perm, method, f); err != nil {
+		if b, err = a.importValidate(ctx, b, m, method, f); err != nil {
 			return err
 		}
 	}
@@ -263,7 +174,11 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 	}
 	if !f.quiet {
 		w := a.stderr
-		fmt.Fprintf(w, "imported %s: %d features matched %s\n", m.describe, m.numFeatures, map[bool]string{true: "by name", false: "by position"}[m.featureNames != nil])
+		how := "by position"
+		if m.byName {
+			how = "by name"
+		}
+		fmt.Fprintf(w, "imported %s: %d features matched %s\n", m.describe, t.NumOutputs(), how)
 		if v := b.Meta.Validation; v != nil {
 			fmt.Fprintf(w, "validation (%d rows): AUC %.4f  log-loss %.4f  Brier %.4f  KS %.3f\n",
 				v.Rows, b.Meta.Metrics["auc"], b.Meta.Metrics["logloss"], b.Meta.Metrics["brier"], b.Meta.Metrics["ks"])
@@ -275,7 +190,7 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 
 // importValidate scores the --valid rows with b, fits the calibrator if asked, and returns the
 // bundle with it and the validation metrics (of the calibrated probabilities).
-func (a *app) importValidate(ctx context.Context, b *bundle.Bundle, m *importedModel, perm []int, method calibrate.Method, f importFlags) (*bundle.Bundle, error) {
+func (a *app) importValidate(ctx context.Context, b *bundle.Bundle, m *importedModel, method calibrate.Method, f importFlags) (*bundle.Bundle, error) {
 	t := b.Transformer
 	valid, err := a.readFrame(ctx, f.valid, frameio.ReadOptions{Kinds: transformerKinds(t)}, f.quiet)
 	if err != nil {
@@ -309,7 +224,7 @@ func (a *app) importValidate(ctx context.Context, b *bundle.Bundle, m *importedM
 		info.Rows = len(y)
 	}
 	meta.Validation = &info
-	nb, err := m.bundle(meta, t, perm, cal)
+	nb, err := m.bundle(meta, t, cal)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}

@@ -5,88 +5,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"riskflow/bundle"
-	"riskflow/modelfmt/xgboost"
 )
 
 const xgbTestdata = "../../modelfmt/xgboost/testdata/"
-
-func TestMatchFeatures(t *testing.T) {
-	outputs := []string{"a", "b", "c"}
-	for _, tc := range []struct {
-		name    string
-		model   []string
-		n       int
-		want    []int
-		wantErr string
-	}{
-		{"same order", []string{"a", "b", "c"}, 3, []int{0, 1, 2}, ""},
-		{"shuffled", []string{"c", "a", "b"}, 3, []int{2, 0, 1}, ""},
-		{"by position", nil, 3, []int{0, 1, 2}, ""},
-		{"count", nil, 2, nil, "2 features and the transformer 3 outputs"},
-		{"missing and extra", []string{"a", "x", "y"}, 3, nil, "in the model but not the transformer: x, y; in the transformer but not the model: b, c"},
-		{"fewer", []string{"a", "b"}, 2, nil, "in the transformer but not the model: c"},
-		{"twice", []string{"a", "a", "b", "c"}, 4, nil, "named twice in the model: a"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := matchFeatures(tc.model, tc.n, outputs)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || !slices.Equal(got, tc.want) {
-				t.Fatalf("%v, %v; want %v", got, err, tc.want)
-			}
-		})
-	}
-}
-
-func TestGeneratedNames(t *testing.T) {
-	for names, want := range map[string]bool{"Column_0 Column_1": true, "Column_1 Column_0": false, "a b": false, "": false} {
-		if got := generatedNames(strings.Fields(names)); got != want {
-			t.Errorf("%q: %v", names, got)
-		}
-	}
-}
-
-// TestRemapFeatures checks that a model whose features are stored in another order than the
-// transformer's predicts the same once remapped.
-func TestRemapFeatures(t *testing.T) {
-	m, err := xgboost.ReadFile(xgbTestdata + "binary.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := slices.Clone(m.FeatureNames)
-	slices.Reverse(names)
-	perm, err := matchFeatures(m.FeatureNames, len(m.FeatureNames), names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := remapFeatures(m.Ensemble, perm, names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float64, len(names))
-	rx := make([]float64, len(names))
-	for r := range 200 {
-		for j := range x {
-			x[j] = float64((r*7+j*13)%50) - 5
-			if (r+j)%11 == 0 {
-				x[j] = math.NaN()
-			}
-			rx[perm[j]] = x[j]
-		}
-		if a, b := m.Ensemble.PredictMargin(x), g.PredictMargin(rx); a != b {
-			t.Fatalf("row %d: %v before remapping, %v after", r, a, b)
-		}
-	}
-}
 
 // TestImportXGBoost imports a fixture model into a bundle, with calibration on generated
 // validation data, and checks the bundle's trees give XGBoost's predictions.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"riskflow/gbt"
+	"riskflow/modelfmt/internal/match"
 )
 
 // Model is a LightGBM model converted for riskflow.
@@ -597,4 +598,31 @@ func (b *builder) zeroSplit(n gbt.Node, c int, thr float64, dl bool, depth int) 
 		return at, nil
 	}
 	return chain(0, false)
+}
+
+// ForOutputs returns the model's ensemble reading its features from a transformer's outputs
+// (feature.Transformer.Names): matched by name when the file stores real feature names, else
+// by position after checking the count. LightGBM's names for unnamed columns (Column_0,
+// Column_1, ...) count as none. Any difference is an error listing the features.
+func (m *Model) ForOutputs(outputs []string) (*gbt.Ensemble, error) {
+	names := m.FeatureNames
+	if m.NamesGenerated() {
+		names = nil
+	}
+	e, err := match.Ensemble(m.Ensemble, names, outputs)
+	if err != nil {
+		return nil, fmt.Errorf("lightgbm: %w", err)
+	}
+	return e, nil
+}
+
+// NamesGenerated reports whether the feature names are LightGBM's defaults for unnamed
+// columns, Column_0, Column_1, ... (or absent).
+func (m *Model) NamesGenerated() bool {
+	for i, n := range m.FeatureNames {
+		if n != "Column_"+strconv.Itoa(i) {
+			return false
+		}
+	}
+	return true
 }

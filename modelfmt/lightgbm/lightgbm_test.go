@@ -374,3 +374,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestForOutputs(t *testing.T) {
+	m, err := ReadFile("testdata/lg_dart_breast_cancer.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.NamesGenerated() {
+		t.Fatal("Column_0 ... not recognised as generated names")
+	}
+	outputs := make([]string, 30)
+	for i := range outputs {
+		outputs[i] = fmt.Sprintf("f%d", i)
+	}
+	e, err := m.ForOutputs(outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := readTSV(t, "testdata/breast_cancer_test.tsv")[0]
+	if a, b := m.Ensemble.Predict(x), e.Predict(x); a != b {
+		t.Errorf("by position: %v, want %v", b, a)
+	}
+	if _, err := m.ForOutputs(outputs[1:]); err == nil || !strings.Contains(err.Error(), "30 features and the transformer 29 outputs") {
+		t.Errorf("count mismatch: %v", err)
+	}
+	m.FeatureNames[3] = "amount"
+	if _, err := m.ForOutputs(outputs); err == nil || !strings.Contains(err.Error(), "not the transformer: Column_0") {
+		t.Errorf("names: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"riskflow/gbt"
+	"riskflow/modelfmt/internal/match"
 )
 
 // Model is an XGBoost model converted for riskflow.
@@ -437,4 +438,15 @@ func LessBound(t float32) float64 {
 		return math.Nextafter(mid, math.Inf(1))
 	}
 	return mid
+}
+
+// ForOutputs returns the model's ensemble reading its features from a transformer's outputs
+// (feature.Transformer.Names): matched by name when the file stores feature names, else by
+// position after checking the count. Any difference is an error listing the features.
+func (m *Model) ForOutputs(outputs []string) (*gbt.Ensemble, error) {
+	e, err := match.Ensemble(m.Ensemble, m.FeatureNames, outputs)
+	if err != nil {
+		return nil, fmt.Errorf("xgboost: %w", err)
+	}
+	return e, nil
 }
