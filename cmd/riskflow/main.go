@@ -89,6 +89,7 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 		a.predictCmd(),
 		a.loadtestCmd(),
 		a.serveCmd(),
+		a.reportCmd(),
 		a.importCmd(),
 	)
 	return root
