@@ -13,6 +13,7 @@ import (
 	"riskflow/gbt"
 	"riskflow/internal/version"
 	"riskflow/linear"
+	"riskflow/nn"
 )
 
 // Document format name and version.
@@ -25,6 +26,7 @@ const (
 const (
 	TypeGBDT     = "gbdt"
 	TypeLogistic = "logistic"
+	TypeNN       = "nn" // a network imported from ONNX (see package nn)
 )
 
 // DataInfo describes a data set a bundle was trained or validated on.
@@ -60,13 +62,15 @@ type Bundle struct {
 	Transformer *feature.Transformer
 	GBT         *gbt.Ensemble         // set for tree models
 	Linear      *linear.Model         // set for logistic regression
+	NN          *nn.Graph             // set for a network (see NewNN)
 	Calibrator  *calibrate.Calibrator // nil: no calibration
 
-	est     estimator
-	digest  string // SHA-256 of the payload, when read from a file
-	scratch scratchPool
-	groups  []int    // output column → input slot, for reason codes
-	fields  []string // input slot → raw field name
+	est      estimator
+	digest   string // SHA-256 of the payload, when read from a file
+	scratch  scratchPool
+	explains bool     // the estimator gives reason codes (not a network)
+	groups   []int    // output column → input slot, for reason codes
+	fields   []string // input slot → raw field name
 }
 
 // New checks that the parts fit together (the estimator takes the transformer's outputs) and
@@ -79,17 +83,38 @@ func New(meta Metadata, t *feature.Transformer, g *gbt.Ensemble, l *linear.Model
 	return b, nil
 }
 
+// NewNN is New for a network (an nn.Graph, e.g. imported from ONNX): the transformer's
+// outputs are its input row. Explain on such a bundle returns the probability and no reason
+// codes: a network has no exact additive attribution that riskflow would stand behind
+// (gradient×input and the like are approximations), so it gives none rather than a misleading
+// one.
+func NewNN(meta Metadata, t *feature.Transformer, g *nn.Graph, c *calibrate.Calibrator) (*Bundle, error) {
+	b := &Bundle{Meta: meta, Transformer: t, NN: g, Calibrator: c}
+	if err := b.init(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 func (b *Bundle) init() error {
 	if b.Transformer == nil {
 		return errors.New("bundle: no transformer")
 	}
+	n := 0
+	for _, set := range []bool{b.GBT != nil, b.Linear != nil, b.NN != nil} {
+		if set {
+			n++
+		}
+	}
 	switch {
-	case b.GBT != nil && b.Linear != nil:
-		return errors.New("bundle: two estimators")
+	case n > 1:
+		return errors.New("bundle: more than one estimator")
 	case b.GBT != nil:
 		b.est = treeEstimator{b.GBT}
 	case b.Linear != nil:
 		b.est = linearEstimator{b.Linear}
+	case b.NN != nil:
+		b.est = nnEstimator{b.NN}
 	default:
 		return errors.New("bundle: no estimator")
 	}
@@ -117,6 +142,7 @@ func (b *Bundle) init() error {
 		}
 		b.groups[j] = slot
 	}
+	b.explains = b.NN == nil
 	b.scratch.init(b)
 	return nil
 }
@@ -133,6 +159,7 @@ type document struct {
 	Transformer *feature.Transformer  `json:"transformer"`
 	GBT         *gbt.Ensemble         `json:"gbt,omitempty"`
 	Linear      *linear.Model         `json:"linear,omitempty"`
+	NN          *nn.Graph             `json:"nn,omitempty"`
 	Calibrator  *calibrate.Calibrator `json:"calibrator,omitempty"`
 }
 
@@ -142,7 +169,7 @@ func Encode(w io.Writer, b *Bundle) error {
 	meta.InputSchema = b.Transformer.Inputs()
 	payload, err := json.Marshal(document{
 		Format: FormatName, Version: FormatVersion, Metadata: meta,
-		Transformer: b.Transformer, GBT: b.GBT, Linear: b.Linear, Calibrator: b.Calibrator,
+		Transformer: b.Transformer, GBT: b.GBT, Linear: b.Linear, NN: b.NN, Calibrator: b.Calibrator,
 	})
 	if err != nil {
 		return fmt.Errorf("bundle: encode: %w", err)
@@ -178,7 +205,7 @@ func Decode(r io.Reader) (*Bundle, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("bundle: decode: %w", err)
 	}
-	b := &Bundle{Meta: doc.Metadata, Transformer: doc.Transformer, GBT: doc.GBT, Linear: doc.Linear, Calibrator: doc.Calibrator}
+	b := &Bundle{Meta: doc.Metadata, Transformer: doc.Transformer, GBT: doc.GBT, Linear: doc.Linear, NN: doc.NN, Calibrator: doc.Calibrator}
 	if err := b.init(); err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
 // Package bundle holds the inference pipeline model: one artifact with the fitted feature
-// Transformer, the estimator (a gbt.Ensemble or a linear.Model), an optional probability
+// Transformer, the estimator (a gbt.Ensemble, a linear.Model, or an nn.Graph: a network
+// imported from ONNX, built with NewNN, which scores but gives no reason codes), an optional probability
 // calibrator and metadata (riskflow version, parameters, training data digest, row counts,
 // validation metrics, creation time, input schema).
 //

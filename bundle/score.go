@@ -11,10 +11,12 @@ import (
 	"riskflow/frame"
 	"riskflow/gbt"
 	"riskflow/linear"
+	"riskflow/nn"
 )
 
 // estimator is what a bundle needs of a model: margins one row or many at a time, the map from
-// margin to probability, and additive contributions (SHAP) for reason codes.
+// margin to probability, and additive contributions (SHAP) for reason codes (newExplainer
+// returns nil for a model that gives none).
 type estimator interface {
 	numFeatures() int
 	margin(x []float64) float64
@@ -22,6 +24,22 @@ type estimator interface {
 	output(margin float64) float64
 	newExplainer() explainer
 }
+
+// nnEstimator scores with a network. Its "margin" is the graph's output as it is (a probability
+// or a logit, per the graph's OutputKind), so a probability output reaches the calibrator
+// unchanged. It has no explainer: Explain on a network bundle gives no reason codes.
+type nnEstimator struct{ g *nn.Graph }
+
+func (n nnEstimator) numFeatures() int             { return n.g.NumFeatures }
+func (n nnEstimator) margin(x []float64) float64   { return n.g.Eval(x) }
+func (n nnEstimator) marginBatch(x, dst []float64) { n.g.EvalBatch(x, dst) }
+func (n nnEstimator) output(m float64) float64 {
+	if n.g.OutputKind == nn.Logit {
+		return nn.Sigmoid(m)
+	}
+	return m
+}
+func (n nnEstimator) newExplainer() explainer { return nil }
 
 // explainer computes per-feature contributions phi (len numFeatures) of one row and returns
 // the expected margin: Σphi + expected = margin. It holds scratch space; one per goroutine.
@@ -112,7 +130,7 @@ type Reason struct {
 // Explain scores rec and returns its top k reason codes: the raw input fields whose
 // contributions (exact TreeSHAP for trees; w·(x−mean) for logistic regression, both in
 // log-odds and summed over all model columns a field feeds, e.g. one-hot columns) raised the
-// default risk the most, in descending order. Fields that lowered the risk are listed only when
+// default risk the most, in descending order. A network bundle (NewNN) returns no reasons. Fields that lowered the risk are listed only when
 // fewer than k fields raised it. dst is reused if it has capacity.
 func (b *Bundle) Explain(rec *feature.Record, k int, dst []Reason) (float64, []Reason, error) {
 	s := b.scratch.get()
@@ -127,7 +145,7 @@ func (b *Bundle) Explain(rec *feature.Record, k int, dst []Reason) (float64, []R
 
 // reasons computes reason codes for a feature vector x.
 func (b *Bundle) reasons(s *scratch, x []float64, k int, dst []Reason) []Reason {
-	if k <= 0 {
+	if k <= 0 || !b.explains {
 		return dst
 	}
 	if s.expl == nil {
@@ -220,7 +238,8 @@ func (b *Bundle) ExplainFrame(ctx context.Context, f *frame.Frame, k int, p []fl
 					return
 				}
 				buf = b.reasons(s, m.Row(i), k, buf[:0])
-				copy(reasons[i*k:(i+1)*k], buf)
+				n := copy(reasons[i*k:(i+1)*k], buf)
+				clear(reasons[i*k+n : (i+1)*k])
 			}
 		}()
 	}
