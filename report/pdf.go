@@ -18,7 +18,7 @@ const (
 	margin  = 15.0
 	bodyW   = pageW - 2*margin
 	halfW   = (bodyW - 4) / 2
-	plotH   = 68.0
+	plotH   = 92.0
 	rowH    = 5.6
 	bottomM = 16.0
 )
@@ -155,7 +155,10 @@ func (d *pdfDoc) figure(key string, x, y, w, h float64) error {
 }
 
 // grid draws up to four plots two by two from the current position.
-func (d *pdfDoc) grid(keys ...string) error {
+func (d *pdfDoc) grid(keys ...string) error { return d.gridH(plotH, keys...) }
+
+// gridH is grid with plots of height plotH.
+func (d *pdfDoc) gridH(plotH float64, keys ...string) error {
 	y0 := d.GetY()
 	for i, k := range keys {
 		x := margin + float64(i%2)*(halfW+4)
@@ -262,7 +265,7 @@ func (r *Report) pdfCalibration(d *pdfDoc) error {
 	d.page("Calibration, score distribution and lift")
 	d.paragraph(fmt.Sprintf("Mean predicted default probability %.2f%% against an observed rate of %.2f%%; log-loss %.4f, Brier score %.5f, expected calibration error %.4f over 10 equal-width bins.",
 		100*r.Metrics.MeanPrediction, 100*r.Metrics.PositiveRate, r.Metrics.LogLoss, r.Metrics.Brier, r.Metrics.ECE), 9.5)
-	if err := d.grid("reliability", "distribution"); err != nil {
+	if err := d.gridH(80, "reliability", "distribution"); err != nil {
 		return err
 	}
 	d.subheading("Decile lift table (decile 1 holds the highest scores)")

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -26,7 +27,7 @@ var (
 	colGood     = color.RGBA{R: 0x2e, G: 0x8b, B: 0x57, A: 0xff}
 	colRef      = color.RGBA{R: 0x90, G: 0x90, B: 0x90, A: 0xff}
 	colGrid     = color.RGBA{R: 0xe4, G: 0xe4, B: 0xe4, A: 0xff}
-	colPoint    = color.RGBA{R: 0x1f, G: 0x5f, B: 0xa8, A: 0x70}
+	colPoint    = color.NRGBA{R: 0x1f, G: 0x5f, B: 0xa8, A: 0x70}
 )
 
 // maxPlotPoints caps the points of a drawn line or scatter, so SVGs stay small.
@@ -78,6 +79,10 @@ func (r *Report) figures() ([]figure, error) {
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
+	for _, st := range []*text.Style{&p.Title.TextStyle, &p.X.Label.TextStyle, &p.Y.Label.TextStyle,
+		&p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
+		st.Font.Variant = "Sans"
+	}
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = xlabel
@@ -361,6 +366,9 @@ func (r *Report) importancePlot() (*plot.Plot, error) {
 func dependencePlot(d *dependence) (*plot.Plot, error) {
 	if d.numeric {
 		p := newPlot("SHAP dependence: "+d.field, d.field, "SHAP value (log-odds)")
+		if d.time {
+			p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
+		}
 		var pts plotter.XYs
 		step := max(1, len(d.x)/(2*maxPlotPoints))
 		for i := 0; i < len(d.x); i += step {
@@ -423,10 +431,17 @@ func dependencePlot(d *dependence) (*plot.Plot, error) {
 	return p, nil
 }
 
+// inset leaves a margin around a plot so that the outermost tick labels and the title are not
+// clipped at the canvas edge.
+func inset(c draw.Canvas) draw.Canvas {
+	m := vg.Points(6)
+	return draw.Crop(c, m, -m-vg.Points(4), m, -m)
+}
+
 // renderPNG draws p at w×h into a PNG at 200 dpi.
 func renderPNG(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(200))
-	p.Draw(draw.New(c))
+	p.Draw(inset(draw.New(c)))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("report: rendering PNG: %w", err)
@@ -437,7 +452,7 @@ func renderPNG(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 // renderSVG draws p at w×h into an SVG element (without an XML prolog, for inlining).
 func renderSVG(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	p.Draw(inset(draw.New(c)))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("report: rendering SVG: %w", err)

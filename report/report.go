@@ -174,6 +174,7 @@ type Report struct {
 type dependence struct {
 	field      string
 	numeric    bool
+	time       bool      // x holds Unix seconds
 	x          []float64 // numeric values (NaN: missing, not plotted)
 	categories []string  // categorical: category per row
 	phi        []float64
@@ -271,10 +272,10 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	}
 	if in.Threshold > 0 {
 		r.Threshold = in.Threshold
-		r.ThresholdRule = fmt.Sprintf("decline at a default probability of %.4g or more (given)", in.Threshold)
+		r.ThresholdRule = fmt.Sprintf("decline at probability %.4g or more (given)", in.Threshold)
 	} else {
 		r.Threshold = declineThreshold(p, DefaultDeclineRate)
-		r.ThresholdRule = fmt.Sprintf("decline the riskiest %.0f%% of rows: default probability %.4g or more", 100*DefaultDeclineRate, r.Threshold)
+		r.ThresholdRule = fmt.Sprintf("decline the riskiest %.0f%%: probability %.4g or more", 100*DefaultDeclineRate, r.Threshold)
 	}
 	r.DeclineRate = float64(countAtLeast(p, r.Threshold)) / float64(len(p))
 
@@ -481,7 +482,7 @@ func (r *Report) importance(ctx context.Context, in Input, b *bundle.Bundle) err
 					d.categories[i] = levelAt(col, i)
 				}
 			case frame.Time:
-				d.numeric = true
+				d.numeric, d.time = true, true
 				d.x = make([]float64, col.Len())
 				for i, t := range col.Times {
 					d.x[i] = timeValue(t)
@@ -527,12 +528,12 @@ func levelAt(c *frame.Column, i int) string {
 	return c.Format(i)
 }
 
-// timeValue is a time as fractional days since the Unix epoch, NaN when missing.
+// timeValue is a time as Unix seconds, NaN when missing.
 func timeValue(t int64) float64 {
 	if t == frame.TimeMissing {
 		return math.NaN()
 	}
-	return float64(t) / float64(24*time.Hour)
+	return float64(t) / float64(time.Second)
 }
 
 // stability computes PSI of the score and of every raw input between Train and Data.

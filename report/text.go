@@ -55,7 +55,8 @@ func (r *Report) infoRows() [][2]string {
 		{"Test rows", fmt.Sprintf("%d (%d defaults)", m.Rows, m.Positives)},
 		{"Test default rate", fmt.Sprintf("%.2f%% (mean prediction %.2f%%)", 100*m.PositiveRate, 100*m.MeanPrediction)},
 		{"Label", r.Label},
-		{"Decision rule", r.ThresholdRule + fmt.Sprintf(" (%.1f%% declined)", 100*r.DeclineRate)},
+		{"Decision rule", r.ThresholdRule},
+		{"Declined at the threshold", fmt.Sprintf("%.1f%% of test rows", 100*r.DeclineRate)},
 	}
 	if r.Comparison != nil {
 		rows = append(rows, [2]string{"Baseline", fmt.Sprintf("%s (%s, %s)", r.Comparison.BaselineName, r.Comparison.BaselineType, r.Comparison.BaselineVersion)})
