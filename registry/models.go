@@ -27,7 +27,7 @@ type NewVersion struct {
 // Version is one immutable registered version of a model.
 type Version struct {
 	Model           string             `json:"model"`
-	Version         int                `json:"version"`
+	Number          int                `json:"version"`
 	BundleDigest    string             `json:"bundle_digest"`
 	RunID           string             `json:"run_id,omitempty"`
 	Metrics         map[string]float64 `json:"metrics"`
@@ -152,7 +152,7 @@ func (r *Registry) RegisterVersion(ctx context.Context, nv NewVersion) (Version,
 		if err != nil {
 			return err
 		}
-		v = Version{Model: nv.Model, Version: latest + 1, CreatedAt: now.UTC().Truncate(time.Nanosecond)}
+		v = Version{Model: nv.Model, Number: latest + 1}
 		return nil
 	})
 	if err != nil {
@@ -161,7 +161,7 @@ func (r *Registry) RegisterVersion(ctx context.Context, nv NewVersion) (Version,
 		}
 		return Version{}, fmt.Errorf("registry: register version of %s: %w", nv.Model, err)
 	}
-	return r.Version(ctx, nv.Model, v.Version)
+	return r.Version(ctx, nv.Model, v.Number)
 }
 
 func orEmpty[M ~map[K]V, K comparable, V any](m M) M {
@@ -179,15 +179,15 @@ type scanner interface{ Scan(dest ...any) error }
 func scanVersion(s scanner) (Version, error) {
 	var v Version
 	var metrics, params, data, created string
-	if err := s.Scan(&v.Model, &v.Version, &v.BundleDigest, &v.RunID, &metrics, &params, &data,
+	if err := s.Scan(&v.Model, &v.Number, &v.BundleDigest, &v.RunID, &metrics, &params, &data,
 		&v.FeatureSpec, &v.RiskflowVersion, &v.GitCommit, &v.CreatedBy, &created); err != nil {
 		return Version{}, err
 	}
 	if err := json.Unmarshal([]byte(metrics), &v.Metrics); err != nil {
-		return Version{}, fmt.Errorf("registry: %s version %d: metrics: %w", v.Model, v.Version, err)
+		return Version{}, fmt.Errorf("registry: %s version %d: metrics: %w", v.Model, v.Number, err)
 	}
 	if err := json.Unmarshal([]byte(data), &v.DataDigests); err != nil {
-		return Version{}, fmt.Errorf("registry: %s version %d: data digests: %w", v.Model, v.Version, err)
+		return Version{}, fmt.Errorf("registry: %s version %d: data digests: %w", v.Model, v.Number, err)
 	}
 	if params != "null" {
 		v.Params = json.RawMessage(params)

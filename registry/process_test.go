@@ -38,7 +38,7 @@ func TestHelperProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.SetAlias(ctx, registry.AliasChange{Model: "shared", Alias: "champion", Version: v.Version, Actor: "p" + id}); err != nil {
+		if err := r.SetAlias(ctx, registry.AliasChange{Model: "shared", Alias: "champion", Version: v.Number, Actor: "p" + id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,8 +80,8 @@ func TestTwoProcesses(t *testing.T) {
 		t.Fatalf("%d versions, want %d", len(vs), procs*perProcess)
 	}
 	for i, v := range vs {
-		if v.Version != i+1 {
-			t.Fatalf("version %d numbered %d", i+1, v.Version)
+		if v.Number != i+1 {
+			t.Fatalf("version %d numbered %d", i+1, v.Number)
 		}
 	}
 	evs, err := r.AliasHistory(context.Background(), "shared")

@@ -21,6 +21,9 @@ import (
 // ErrNotFound is wrapped by errors for models, versions, aliases and runs that do not exist.
 var ErrNotFound = errors.New("registry: not found")
 
+// ErrExists is wrapped by CreateRun's error when the run already exists.
+var ErrExists = errors.New("registry: already exists")
+
 // ErrNoPrevious is wrapped by Rollback's error when the alias has no earlier version to go
 // back to.
 var ErrNoPrevious = errors.New("registry: no previous version to roll back to")

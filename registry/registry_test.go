@@ -64,8 +64,8 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if v, err := r.RegisterVersion(ctx, registry.NewVersion{Model: "m", BundleDigest: "d"}); err != nil || v.Version != 2 {
-		t.Fatalf("after reopening: version %d, %v", v.Version, err)
+	if v, err := r.RegisterVersion(ctx, registry.NewVersion{Model: "m", BundleDigest: "d"}); err != nil || v.Number != 2 {
+		t.Fatalf("after reopening: version %d, %v", v.Number, err)
 	}
 }
 

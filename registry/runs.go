@@ -42,7 +42,7 @@ type StageRecord struct {
 	Error    string             `json:"error,omitempty"`
 }
 
-// CreateRun records a new run. Its ID must be new.
+// CreateRun records a new run. Its ID must be new, else the error wraps ErrExists.
 func (r *Registry) CreateRun(ctx context.Context, run Run) error {
 	switch {
 	case run.ID == "":
@@ -61,13 +61,16 @@ func (r *Registry) CreateRun(ctx context.Context, run Run) error {
 			return err
 		}
 		if n > 0 {
-			return fmt.Errorf("run %s already exists", run.ID)
+			return fmt.Errorf("registry: run %s: %w", run.ID, ErrExists)
 		}
 		_, err := tx.ExecContext(ctx, r.rebind(`INSERT INTO runs (id, pipeline, matrix, status, started_at, finished_at)
 			VALUES (?, ?, ?, ?, ?, ?)`), run.ID, run.Pipeline, run.Matrix, run.Status, fmtTime(run.StartedAt), fmtTime(run.FinishedAt))
 		return err
 	})
 	if err != nil {
+		if errors.Is(err, ErrExists) {
+			return err
+		}
 		return fmt.Errorf("registry: create run %s: %w", run.ID, err)
 	}
 	return nil

@@ -57,18 +57,18 @@ func register(t *testing.T, r *registry.Registry, model, digest string) registry
 
 func testVersionsNumbered(t *testing.T, r *registry.Registry) {
 	for i := 1; i <= 3; i++ {
-		if v := register(t, r, "dp-de", fmt.Sprintf("d%d", i)); v.Version != i {
-			t.Fatalf("version %d numbered %d", i, v.Version)
+		if v := register(t, r, "dp-de", fmt.Sprintf("d%d", i)); v.Number != i {
+			t.Fatalf("version %d numbered %d", i, v.Number)
 		}
 	}
-	if v := register(t, r, "dp-fr", "x"); v.Version != 1 {
-		t.Fatalf("a second model's first version is %d, want 1", v.Version)
+	if v := register(t, r, "dp-fr", "x"); v.Number != 1 {
+		t.Fatalf("a second model's first version is %d, want 1", v.Number)
 	}
 	vs, err := r.Versions(ctx(t), "dp-de")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) != 3 || vs[0].Version != 1 || vs[2].Version != 3 || vs[2].BundleDigest != "d3" {
+	if len(vs) != 3 || vs[0].Number != 1 || vs[2].Number != 3 || vs[2].BundleDigest != "d3" {
 		t.Fatalf("Versions = %+v", vs)
 	}
 	ms, err := r.Models(ctx(t))
@@ -113,7 +113,7 @@ func testVersionsImmutable(t *testing.T, r *registry.Registry) {
 	}
 	if got.BundleDigest != "abc" || got.Metrics["auc"] != 0.75 || got.Metrics["brier"] != 0.1 ||
 		got.DataDigests["test"] != "t2" || got.FeatureSpec != "fs1" || got.RiskflowVersion != "v1.2.3" ||
-		got.GitCommit != "deadbeef" || got.CreatedBy != "alice" || got.Model != "m" || got.Version != 1 {
+		got.GitCommit != "deadbeef" || got.CreatedBy != "alice" || got.Model != "m" || got.Number != 1 {
 		t.Fatalf("stored version 1 = %+v", got)
 	}
 	var params map[string]int
@@ -123,7 +123,7 @@ func testVersionsImmutable(t *testing.T, r *registry.Registry) {
 	if got.CreatedAt.Before(before) || got.CreatedAt.After(time.Now().Add(time.Second)) {
 		t.Fatalf("created at %v", got.CreatedAt)
 	}
-	if !got.CreatedAt.Equal(v1.CreatedAt) || v2.Version != 2 || v2.BundleDigest != "other" {
+	if !got.CreatedAt.Equal(v1.CreatedAt) || v2.Number != 2 || v2.BundleDigest != "other" {
 		t.Fatalf("RegisterVersion returned %+v and %+v", v1, v2)
 	}
 	// A version without params, metrics or data digests reads back as empty, not nil-vs-{} noise.
@@ -164,8 +164,8 @@ func testInvalidInput(t *testing.T, r *registry.Registry) {
 	if err := r.CreateRun(ctx(t), registry.Run{ID: "r", Pipeline: "p", Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.CreateRun(ctx(t), registry.Run{ID: "r", Pipeline: "p", Status: "running"}); err == nil {
-		t.Error("CreateRun with a duplicate id succeeded")
+	if err := r.CreateRun(ctx(t), registry.Run{ID: "r", Pipeline: "p", Status: "running"}); !errors.Is(err, registry.ErrExists) {
+		t.Errorf("CreateRun with a duplicate id: %v, want ErrExists", err)
 	}
 }
 
@@ -214,7 +214,7 @@ func testAliasesAndAudit(t *testing.T, r *registry.Registry) {
 		}
 	}
 	v, info, err := r.Alias(c, "m", "champion")
-	if err != nil || v.Version != 2 || info.Version != 2 || info.UpdatedBy != "carol" || info.Reason != "2 won" || info.Mode != "" {
+	if err != nil || v.Number != 2 || info.Version != 2 || info.UpdatedBy != "carol" || info.Reason != "2 won" || info.Mode != "" {
 		t.Fatalf("champion = %+v %+v %v", v, info, err)
 	}
 	if _, info, _ := r.Alias(c, "m", "challenger"); info.Mode != "shadow" || info.Version != 3 {
@@ -404,8 +404,8 @@ func hammer(t *testing.T, handles []*registry.Registry) {
 					errs <- err
 					continue
 				}
-				got <- v.Version
-				if err := r.SetAlias(c, registry.AliasChange{Model: "busy", Alias: "champion", Version: v.Version, Actor: fmt.Sprintf("w%d", w)}); err != nil {
+				got <- v.Number
+				if err := r.SetAlias(c, registry.AliasChange{Model: "busy", Alias: "champion", Version: v.Number, Actor: fmt.Sprintf("w%d", w)}); err != nil {
 					errs <- err
 				}
 			}
