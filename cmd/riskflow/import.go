@@ -40,6 +40,7 @@ func importers() map[string]importer {
 	return map[string]importer{
 		"xgboost":  importXGBoost,
 		"lightgbm": importLightGBM,
+		"onnx":     importONNX,
 	}
 }
 

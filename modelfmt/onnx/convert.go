@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"riskflow/gbt"
+	"riskflow/modelfmt/internal/match"
 	"riskflow/nn"
 )
 
@@ -19,6 +20,26 @@ type Model struct {
 	Graph       *nn.Graph      // a network
 	Trees       *gbt.Ensemble  // a tree ensemble
 	Opsets      map[string]int // operator set versions by domain ("" is the default domain)
+	Producer    string         // producer name and version, e.g. "pytorch 1.13.0"
+	Operator    string         // TreeEnsembleClassifier or TreeEnsembleRegressor for Trees, else ""
+}
+
+// ForOutputs matches the model's input columns to a transformer's outputs. ONNX stores no
+// feature names, so the match is by position, after checking the count (an error lists the
+// difference). A tree ensemble gets the outputs as its FeatureNames.
+func (m *Model) ForOutputs(outputs []string) (*Model, error) {
+	if _, err := match.Features(nil, m.NumFeatures, outputs); err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	out := *m
+	if m.Trees != nil {
+		e, err := match.Ensemble(m.Trees, nil, outputs)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: %w", err)
+		}
+		out.Trees = e
+	}
+	return &out, nil
 }
 
 // Options tune Parse.
@@ -58,7 +79,7 @@ func Parse(b []byte, opts Options) (*Model, error) {
 	if pm.functions > 0 {
 		return nil, errors.New("onnx: model-local functions are not supported")
 	}
-	m := &Model{Opsets: map[string]int{}}
+	m := &Model{Opsets: map[string]int{}, Producer: pm.producer}
 	for _, o := range pm.opsets {
 		d := o.domain
 		if d == "ai.onnx" {
@@ -119,7 +140,7 @@ func Parse(b []byte, opts Options) (*Model, error) {
 			if err != nil {
 				return nil, fmt.Errorf("onnx: %w", err)
 			}
-			m.Trees = e
+			m.Trees, m.Operator = e, n.opType
 			return m, nil
 		}
 	}

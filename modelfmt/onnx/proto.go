@@ -34,6 +34,7 @@ const (
 )
 
 type modelProto struct {
+	producer  string
 	irVersion int64
 	opsets    []opset
 	graph     *graphProto
@@ -219,6 +220,14 @@ func decodeModel(b []byte) (*modelProto, error) {
 				return err
 			}
 			m.irVersion = int64(x)
+		case 2, 3: // producer_name, producer_version
+			if err := wantBytes(typ, "producer"); err != nil {
+				return err
+			}
+			if m.producer != "" {
+				m.producer += " "
+			}
+			m.producer += string(v)
 		case 8: // opset_import
 			if err := wantBytes(typ, "opset_import"); err != nil {
 				return err
