@@ -266,12 +266,14 @@ func (r *Report) gainsPlot() (*plot.Plot, error) {
 func (r *Report) reliabilityPlot() (*plot.Plot, error) {
 	p := newPlot("Reliability diagram", "Mean predicted default probability", "Observed default rate")
 	var pts plotter.XYs
+	var counts []string
 	hi := 0.0
 	for _, b := range r.Calibration {
 		if b.Count == 0 {
 			continue
 		}
 		pts = append(pts, plotter.XY{X: b.MeanPredicted, Y: b.Observed})
+		counts = append(counts, fmt.Sprintf("n=%d", b.Count))
 		hi = max(hi, b.MeanPredicted, b.Observed, b.Hi)
 	}
 	hi = math.Min(1, hi)
@@ -288,6 +290,18 @@ func (r *Report) reliabilityPlot() (*plot.Plot, error) {
 		s.Color, s.Shape, s.Radius = colModel, draw.CircleGlyph{}, vg.Points(2.5)
 		p.Add(l, s)
 		p.Legend.Add(fmt.Sprintf("%s (ECE %.4f)", r.ModelName, r.Metrics.ECE), l, s)
+		// Bin sizes: a bin of few rows is noisy.
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: counts})
+		if err != nil {
+			return nil, err
+		}
+		for i := range lab.TextStyle {
+			lab.TextStyle[i].Font.Size = vg.Points(6)
+			lab.TextStyle[i].Font.Variant = "Sans"
+			lab.TextStyle[i].Color = colRef
+		}
+		lab.Offset = vg.Point{X: vg.Points(4), Y: -vg.Points(2)}
+		p.Add(lab)
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(4), -vg.Points(4)
