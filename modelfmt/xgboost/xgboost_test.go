@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,8 +211,77 @@ func TestQuoteNonFinite(t *testing.T) {
 	}
 }
 
+// refMargin is XGBoost's prediction rule (predict_fn.h) over the decoded JSON arrays: float32
+// comparisons, NaN to the default child, a categorical value in the node's set right and
+// anything else left; leaf values summed from the base margin.
+func refMargin(t *testing.T, doc []byte) func(x []float64) float64 {
+	t.Helper()
+	var jm jsonModel
+	if err := json.Unmarshal(quoteNonFinite(doc), &jm); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trees := jm.Learner.Booster.Model.Trees
+	sets := make([]map[int][]uint32, len(trees))
+	for i := range trees {
+		if sets[i], err = categorySets(&trees[i], len(trees[i].Left)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(x []float64) float64 {
+		sum := m.Ensemble.BaseScore
+		for i, jt := range trees {
+			cats := sets[i]
+			node := int64(0)
+			for steps := 0; jt.Left[node] != -1; steps++ {
+				if steps > 1000 {
+					t.Fatal("cycle")
+				}
+				v := x[jt.SplitIndices[node]]
+				var left bool
+				switch {
+				case math.IsNaN(v):
+					left = bool(jt.DefaultLeft[node])
+				case len(jt.SplitType) > 0 && jt.SplitType[node] == 1:
+					left = v < 0 || !slices.Contains(cats[int(node)], uint32(v))
+				default:
+					left = float32(v) < float32(jt.SplitConditions[node])
+				}
+				if left {
+					node = jt.Left[node]
+				} else {
+					node = jt.Right[node]
+				}
+			}
+			sum += float64(float32(jt.SplitConditions[node]))
+		}
+		return sum
+	}
+}
+
+// TestRefMargin checks refMargin, the rule the fuzz test holds Decode to, on fixture rows.
+func TestRefMargin(t *testing.T) {
+	for _, name := range []string{"binary", "categorical"} {
+		doc, err := os.ReadFile("testdata/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, fx := readFixture(t, name)
+		ref := refMargin(t, doc)
+		for r, x := range rows {
+			if got := ref(x); math.Abs(got-fx.Margin[r]) > 1e-5 {
+				t.Fatalf("%s row %d: reference %v, XGBoost %v", name, r, got, fx.Margin[r])
+			}
+		}
+	}
+}
+
 // FuzzDecode feeds mutated models to Decode: it must return an error or a model whose
-// ensemble survives a JSON round trip through gbt's own strict decoder and predicts.
+// ensemble survives a JSON round trip through gbt's own strict decoder and predicts what
+// XGBoost's rules (refMargin) predict.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"reglogistic.json"} {
 		b, err := os.ReadFile("testdata/" + name)
@@ -239,13 +309,16 @@ func FuzzDecode(f *testing.F) {
 		if err := json.Unmarshal(js, &back); err != nil {
 			t.Fatalf("decoded model does not validate: %v", err)
 		}
+		ref := refMargin(t, b)
 		x := make([]float64, e.NumFeatures)
-		for _, v := range []float64{math.NaN(), 0, 1, -1} {
+		// Integer values only: a fractional category code is where gbt and XGBoost differ.
+		for _, v := range []float64{math.NaN(), 0, 1, 3, -1, 100} {
 			for j := range x {
 				x[j] = v
 			}
-			if p := e.Predict(x); math.IsNaN(p) {
-				t.Fatalf("prediction NaN for %v", x)
+			got, want := e.PredictMargin(x), ref(x)
+			if !(math.Abs(got-want) <= 1e-9*(1+math.Abs(want))) {
+				t.Fatalf("x=%v: margin %v, XGBoost's rules %v", v, got, want)
 			}
 		}
 	})
