@@ -56,6 +56,14 @@ func TestImportXGBoost(t *testing.T) {
 			t.Fatalf("row %d: %v, XGBoost %v", r, p, fx.Output[r])
 		}
 	}
+
+	// The bundle scores raw data with reason codes, as a native one does.
+	scored := filepath.Join(dir, "scored.csv")
+	mustRun(t, "predict", "--bundle", out, "--in", valid, "--out", scored, "--explain", "2")
+	rows := readCSV(t, scored)
+	if len(rows) != 1501 || !strings.Contains(strings.Join(rows[0], ","), "reason_2") || rows[1][1] == "" {
+		t.Fatalf("scored %d rows, header %v, first %v", len(rows), rows[0], rows[1])
+	}
 }
 
 func TestImportErrors(t *testing.T) {
