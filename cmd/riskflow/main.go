@@ -89,6 +89,8 @@ batch prediction and online serving, so training/serving skew cannot happen.`,
 		a.predictCmd(),
 		a.loadtestCmd(),
 		a.serveCmd(),
+		a.modelsCmd(),
+		a.runsCmd(),
 		a.reportCmd(),
 		a.importCmd(),
 	)
