@@ -97,6 +97,8 @@ tr.minor td { background: #fdefcf; } tr.major td { background: #f8d7d7; }
 .figs { display: flex; flex-wrap: wrap; gap: 14px; }
 figure { margin: 0; border: 1px solid #ddd; padding: 4px; }
 figure svg { display: block; max-width: 100%; height: auto; }
+/* Liberation Sans, which the plots are laid out with, is metric-compatible with Arial. */
+figure svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif !important; }
 .note { color: #444; font-size: 14px; line-height: 1.45; }
 nav a { margin-right: 14px; color: #1f5fa8; }
 </style>
