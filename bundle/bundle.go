@@ -84,7 +84,8 @@ func New(meta Metadata, t *feature.Transformer, g *gbt.Ensemble, l *linear.Model
 }
 
 // NewNN is New for a network (an nn.Graph, e.g. imported from ONNX): the transformer's
-// outputs are its input row. Explain on such a bundle returns the probability and no reason
+// outputs are its input row. The transformer must impute every feature (a network takes no missing
+// values): a feature whose missing policy is keep, unless one-hot encoded, is an error. Explain on such a bundle returns the probability and no reason
 // codes: a network has no exact additive attribution that riskflow would stand behind
 // (gradient×input and the like are approximations), so it gives none rather than a misleading
 // one.
@@ -121,6 +122,11 @@ func (b *Bundle) init() error {
 	if got, want := b.est.numFeatures(), b.Transformer.NumOutputs(); got != want {
 		return fmt.Errorf("bundle: the model takes %d features, the transformer makes %d", got, want)
 	}
+	if b.NN != nil {
+		if err := imputesAll(b.Transformer); err != nil {
+			return err
+		}
+	}
 	if b.Calibrator != nil {
 		if err := b.Calibrator.Validate(); err != nil {
 			return fmt.Errorf("bundle: calibrator: %w", err)
@@ -144,6 +150,23 @@ func (b *Bundle) init() error {
 	}
 	b.explains = b.NN == nil
 	b.scratch.init(b)
+	return nil
+}
+
+// imputesAll checks that no transformer output can be missing (NaN): a network, unlike trees,
+// has no way to route a missing value, so its bundle is refused here rather than scoring NaN at
+// request time. A feature can be missing when its policy is keep (the default), unless it is
+// one-hot encoded (a missing level is all zeros); error rejects the record instead.
+func imputesAll(t *feature.Transformer) error {
+	for _, d := range t.Spec().Features {
+		if d.Missing != "" && d.Missing != "keep" {
+			continue
+		}
+		if d.Type == feature.Categorical && d.Encoding == feature.OneHot {
+			continue
+		}
+		return fmt.Errorf("bundle: feature %q may be missing (missing: keep) and a network takes no missing values; set missing: median, mean, zero, mode, constant:<v> or error", d.Name)
+	}
 	return nil
 }
 

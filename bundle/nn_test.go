@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"riskflow/feature"
 	"riskflow/nn"
 )
 
@@ -44,7 +45,18 @@ func smallNet(t *testing.T, nf int, kind nn.OutputKind) *nn.Graph {
 
 func TestNNBundle(t *testing.T) {
 	_, lin, data := trained(t)
-	tr := lin.Transformer // imputed: a network gets no missing values
+	// The linear bundle's spec imputes everything but the datetime parts, which can only
+	// reject a missing value: a network gets no missing values.
+	spec := lin.Transformer.Spec()
+	for i := range spec.Features {
+		if spec.Features[i].Type == feature.Datetime {
+			spec.Features[i].Missing = "error"
+		}
+	}
+	tr, err := feature.Fit(spec, data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	nf := tr.NumOutputs()
 	for _, kind := range []nn.OutputKind{nn.Probability, nn.Logit} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -134,6 +146,11 @@ func TestNNBundleErrors(t *testing.T) {
 	if _, err := NewNN(Metadata{}, lin.Transformer, smallNet(t, nf+1, nn.Logit), nil); err == nil ||
 		!strings.Contains(err.Error(), "takes") {
 		t.Errorf("feature count mismatch: %v", err)
+	}
+	// The tree bundle's transformer keeps missing values: a network cannot take them.
+	if _, err := NewNN(Metadata{}, tree.Transformer, smallNet(t, tree.Transformer.NumOutputs(), nn.Logit), nil); err == nil ||
+		!strings.Contains(err.Error(), "may be missing") {
+		t.Errorf("transformer with missing values: %v", err)
 	}
 	b := &Bundle{Transformer: lin.Transformer, Linear: lin.Linear, NN: smallNet(t, nf, nn.Logit)}
 	if err := b.init(); err == nil || !strings.Contains(err.Error(), "more than one estimator") {
