@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"riskflow/eval"
@@ -20,24 +21,35 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// build makes the report the tests share: the tree model against the logistic baseline, with
+// shared is the report the tests share, built once; tests must not modify it.
+var shared struct {
+	once sync.Once
+	r    *Report
+	err  error
+}
+
+// build returns the shared report: the tree model against the logistic baseline, with
 // training data and a segment.
 func build(t *testing.T) *Report {
 	t.Helper()
 	tree, lin, trainF, testF := trained(t)
-	r, err := Build(context.Background(), Input{
-		Model: tree, Baseline: lin, Data: testF, Train: trainF, Segment: "market", Seed: 1, Resamples: 100, SHAPRows: 500,
+	shared.once.Do(func() {
+		shared.r, shared.err = Build(context.Background(), Input{
+			Model: tree, Baseline: lin, Data: testF, Train: trainF, Segment: "market", Seed: 1, Resamples: 100, SHAPRows: 500,
+		})
 	})
-	if err != nil {
-		t.Fatal(err)
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	return r
+	return shared.r
 }
 
 func TestGoldenJSON(t *testing.T) {
-	r := build(t)
+	r := *build(t)
+	c := *r.Comparison
 	// The digests depend on the riskflow build recorded in the bundles, not on the metrics.
-	r.Version, r.Comparison.BaselineVersion = "test", "test"
+	r.Version, c.BaselineVersion = "test", "test"
+	r.Comparison = &c
 	got, err := r.JSON()
 	if err != nil {
 		t.Fatal(err)
