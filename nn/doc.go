@@ -32,6 +32,10 @@
 // New compiles the graph into a list of steps over preallocated buffers. An Evaluator holds
 // one set of buffers (per goroutine); Eval of a row allocates nothing. Graph.Eval takes an
 // Evaluator from a pool the graph keeps, and Graph.EvalBatch splits rows across goroutines.
+// The dense layers are plain loops (no gonum: a row is a matrix-vector product of a few
+// thousand weights, where a BLAS call's overhead would dominate). A 64-32-1 MLP over 64
+// features takes 3.7 µs per row with 0 allocations on the development machine (2-core VM,
+// go test -run XXX -bench MLP -benchmem ./nn).
 //
 // The ONNX input is a float32 tensor, so Eval first rounds each input value to float32, as the
 // exporting library's runtime would see it. The arithmetic itself is done in float64 over the

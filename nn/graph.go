@@ -58,8 +58,8 @@ var ErrInvalid = errors.New("nn: invalid graph")
 // maxElements bounds the size of any one tensor (constant or per-row value).
 const maxElements = 1 << 22
 
-// opAttrs lists, for each supported operator, its attributes: float names, then int names,
-// and the number of inputs it takes (min, max).
+// opSpecs lists, for each supported operator, its attributes (float names, then int names),
+// the number of inputs it takes (min, max) and of outputs.
 var opSpecs = map[string]struct {
 	floats, ints []string
 	minIn, maxIn int
@@ -83,8 +83,8 @@ var opSpecs = map[string]struct {
 	"BatchNormalization": {[]string{"epsilon"}, nil, 5, 5, 1},
 }
 
-// SupportedOps reports whether op is an operator of the subset.
-func SupportedOps(op string) bool { _, ok := opSpecs[op]; return ok }
+// Supports reports whether op is an operator of the subset.
+func Supports(op string) bool { _, ok := opSpecs[op]; return ok }
 
 // New validates g, compiles it and returns it ready to evaluate. New keeps g's slices and maps:
 // do not change them afterwards. Errors wrap ErrInvalid and name the node and input at fault.

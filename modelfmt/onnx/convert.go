@@ -216,7 +216,7 @@ func convertGraph(g *graphProto, m *Model, opts Options) (*nn.Graph, error) {
 			out.Initializers = append(out.Initializers, *t)
 			continue
 		}
-		if !nn.SupportedOps(n.opType) {
+		if !nn.Supports(n.opType) {
 			return nil, fmt.Errorf("%s: unsupported operator %s (supported: MatMul, Gemm, Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, Flatten, Reshape, Concat, Identity, BatchNormalization)", label, n.opType)
 		}
 		nd := nn.Node{Op: n.opType, Name: n.name, Inputs: trimEmpty(n.inputs), Outputs: n.outputs}
