@@ -330,3 +330,41 @@ func TestJSONValid(t *testing.T) {
 		t.Fatal("JSON does not round-trip the metrics")
 	}
 }
+
+// TestSmallSample: a handful of rows still gives a complete report (intervals may be wide or
+// undefined, but nothing panics and every output renders).
+func TestSmallSample(t *testing.T) {
+	tree, lin, trainF, testF := trained(t)
+	y, err := Labels(testF, "default", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows 0..29 plus the first two defaulters.
+	rows := []int{}
+	for i := 0; i < 30; i++ {
+		rows = append(rows, i)
+	}
+	for i, n := 30, 0; i < len(y) && n < 2; i++ {
+		if y[i] == 1 {
+			rows = append(rows, i)
+			n++
+		}
+	}
+	r, err := Build(context.Background(), Input{Model: tree, Baseline: lin, Data: testF.Take(rows), Train: trainF.Slice(0, 50),
+		Segment: "device", Seed: 3, Resamples: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Metrics.Rows != len(rows) || len(r.Lift) != 10 {
+		t.Fatalf("rows %d lift groups %d", r.Metrics.Rows, len(r.Lift))
+	}
+	if _, _, err := r.PDF(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.HTML(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.JSON(); err != nil {
+		t.Fatal(err)
+	}
+}
