@@ -28,6 +28,7 @@ type serveFlags struct {
 	modes           []string // [NAME=]shadow|canary:P
 	canaryKey       string
 	modelDir        string
+	home            string // serve the registry's champions (and challengers) instead of files
 	workers         int
 	queueSize       int
 	queueTimeout    time.Duration
@@ -79,6 +80,11 @@ Without --model, every *.bundle file in --model-dir (default /opt/ml/model, the 
 layout) is served, named after its file; the address is then 0.0.0.0:$SAGEMAKER_BIND_TO_PORT
 when that variable is set and --addr is not given.
 
+With --home DIR, every model in the riskflow registry there is served: its champion alias,
+and its challenger alias in the mode the registry records (riskflow models promote NAME V
+--alias challenger --mode canary:10). Alias changes are picked up at the next poll or SIGHUP,
+without a restart.
+
 Bundle files are polled (--poll) and reloaded when they change, as on SIGHUP: the new version
 is loaded beside the old one and swapped in atomically; a version that fails to load leaves
 the old one serving. SIGTERM or SIGINT stops accepting connections and lets requests in flight
@@ -102,6 +108,7 @@ random key per run if unset).`,
 	fl.StringArrayVar(&sf.challengers, "challenger", nil, "the challenger of model NAME (NAME=PATH, repeatable)")
 	fl.StringArrayVar(&sf.modes, "mode", nil, "how challengers take traffic: shadow or canary:PERCENT, for all or for one (NAME=MODE, repeatable)")
 	fl.StringVar(&sf.canaryKey, "canary-key", serve.DefaultCanaryKey, "request field whose value keeps canary routing sticky (else the request id)")
+	fl.StringVar(&sf.home, "home", "", "serve each registered model's champion (and challenger) from this riskflow home folder")
 	fl.StringVar(&sf.modelDir, "model-dir", "/opt/ml/model", "without --model: serve every *.bundle file in this directory")
 	fl.IntVar(&sf.workers, "workers", 0, "scoring slots shared by all models (0: the number of CPUs)")
 	fl.IntVar(&sf.queueSize, "queue-size", serve.DefaultQueueSize, "requests that may wait per model; more get 429")
@@ -125,15 +132,29 @@ func (a *app) serve(ctx context.Context, sf serveFlags, addrGiven bool) error {
 	if err != nil {
 		return err
 	}
-	src, err := fileSource(sf)
-	if err != nil {
-		return err
+	var src serve.ModelSource
+	if sf.home != "" {
+		if len(sf.models) > 0 || len(sf.challengers) > 0 || len(sf.modes) > 0 {
+			return usagef("serve: --home serves the registry's aliases; it does not take --model, --challenger or --mode")
+		}
+		rs, err := openRegistrySource(ctx, sf.home, sf.canaryKey)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		src = rs
+	} else {
+		fs, err := fileSource(sf)
+		if err != nil {
+			return err
+		}
+		src = fs
 	}
 	maxBody, err := parseSize(sf.maxBody)
 	if err != nil {
 		return usagef("serve: --max-body: %v", err)
 	}
-	addr, err := listenAddr(sf.addr, addrGiven, len(sf.models) == 0, os.Getenv(envBindPort))
+	addr, err := listenAddr(sf.addr, addrGiven, len(sf.models) == 0 && sf.home == "", os.Getenv(envBindPort))
 	if err != nil {
 		return err
 	}
