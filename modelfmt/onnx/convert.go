@@ -467,15 +467,24 @@ func convertTrees(g *graphProto, m *Model) (*gbt.Ensemble, error) {
 		case "base_values", "base_values_as_tensor":
 			ta.baseValues, err = floatsOf(a)
 		case "post_transform":
+			if a.typ != attrString {
+				return nil, fmt.Errorf("%s: attribute post_transform has type %d, want string", tn.opType, a.typ)
+			}
 			ta.postTransform = string(a.s)
 		case "aggregate_function":
 			if classifier {
 				return nil, errors.New("TreeEnsembleClassifier: attribute aggregate_function is not supported")
 			}
+			if a.typ != attrString {
+				return nil, fmt.Errorf("%s: attribute aggregate_function has type %d, want string", tn.opType, a.typ)
+			}
 			ta.aggregate = string(a.s)
 		case "n_targets":
 			if classifier {
 				return nil, errors.New("TreeEnsembleClassifier: attribute n_targets is not supported")
+			}
+			if a.typ != attrInt {
+				return nil, fmt.Errorf("%s: attribute n_targets has type %d, want int", tn.opType, a.typ)
 			}
 			ta.nTargets = a.i
 		case "classlabels_int64s":

@@ -179,3 +179,92 @@ func TestCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// Attribute writers for hand-made tree ensembles.
+func aInts(name string, v ...int64) []byte {
+	var packed []byte
+	for _, x := range v {
+		packed = protowire.AppendVarint(packed, uint64(x))
+	}
+	return sub(5, msg(str(1, name), varint(20, attrInts), sub(8, packed)))
+}
+
+func aFloats(name string, v ...float32) []byte {
+	var packed []byte
+	for _, x := range v {
+		packed = protowire.AppendFixed32(packed, math.Float32bits(x))
+	}
+	return sub(5, msg(str(1, name), varint(20, attrFloats), sub(7, packed)))
+}
+
+func aStrings(name string, v ...string) []byte {
+	var f [][]byte
+	for _, s := range v {
+		f = append(f, str(9, s))
+	}
+	return sub(5, msg(str(1, name), varint(20, attrStrings), msg(f...)))
+}
+
+func aString(name, v string) []byte {
+	return sub(5, msg(str(1, name), varint(20, attrString), str(4, v)))
+}
+
+// TestHandMadeTrees covers the modes, aggregation and class layouts the fixtures do not:
+// two trees (ids 7 and 3, listed out of order), BRANCH_GTE and BRANCH_GT with the missing bit.
+func TestHandMadeTrees(t *testing.T) {
+	nodes := [][]byte{
+		aInts("nodes_treeids", 7, 7, 7, 3, 3, 3),
+		aInts("nodes_nodeids", 0, 1, 2, 5, 4, 9),
+		aInts("nodes_featureids", 0, 0, 0, 1, 0, 0),
+		aStrings("nodes_modes", "BRANCH_GTE", "LEAF", "LEAF", "BRANCH_GT", "LEAF", "LEAF"),
+		aFloats("nodes_values", 0.5, 0, 0, -1, 0, 0),
+		aInts("nodes_truenodeids", 1, 0, 0, 4, 0, 0),
+		aInts("nodes_falsenodeids", 2, 0, 0, 9, 0, 0),
+		aInts("nodes_missing_value_tracks_true", 1, 0, 0, 0, 0, 0),
+	}
+	io := [][]byte{sub(11, input("x", 1, 0, 2)), sub(12, input("y", 1, 0, 1))}
+	ml := msg(varint(1, 8), sub(8, msg(str(1, ""), varint(2, 13))), sub(8, msg(str(1, "ai.onnx.ml"), varint(2, 1))))
+	build := func(op string, extra ...[]byte) []byte {
+		n := msg(str(1, "x"), str(2, "y"), str(4, op), str(7, "ai.onnx.ml"), msg(nodes...), msg(extra...))
+		return msg(ml, sub(7, msg(sub(1, n), msg(io...))))
+	}
+	// Leaves: tree 7: node 1 (x0 >= 0.5) = 10, node 2 = 20; tree 3: node 4 (x1 > -1) = 1, node 9 = 2.
+	regressor := func(agg string) []byte {
+		return build("TreeEnsembleRegressor", sub(5, msg(str(1, "n_targets"), varint(20, attrInt), varint(3, 1))), aString("aggregate_function", agg),
+			aInts("target_treeids", 7, 7, 3, 3), aInts("target_nodeids", 1, 2, 4, 9), aInts("target_ids", 0, 0, 0, 0),
+			aFloats("target_weights", 10, 20, 1, 2), aFloats("base_values", 0.5))
+	}
+	nan := math.NaN()
+	below := math.Nextafter(0.5, 0) // rounds to 0.5 in float32: counts as >= 0.5
+	tests := []struct {
+		name  string
+		model []byte
+		x     []float64
+		want  float64
+	}{
+		{"gte true", regressor("SUM"), []float64{0.5, 0}, 0.5 + 10 + 1},
+		{"gte rounding", regressor("SUM"), []float64{below, 0}, 0.5 + 10 + 1},
+		{"gte false", regressor("SUM"), []float64{0.49, 0}, 0.5 + 20 + 1},
+		{"gte missing tracks true", regressor("SUM"), []float64{nan, 0}, 0.5 + 10 + 1},
+		{"gt equal is false", regressor("SUM"), []float64{1, -1}, 0.5 + 10 + 2},
+		{"gt missing goes false", regressor("SUM"), []float64{1, nan}, 0.5 + 10 + 2},
+		{"average", regressor("AVERAGE"), []float64{1, 0}, 0.5 + (10+1)/2.0},
+		{"classifier two classes", build("TreeEnsembleClassifier", aInts("classlabels_int64s", 0, 1), aString("post_transform", "LOGISTIC"),
+			aInts("class_treeids", 7, 7, 7, 3, 3), aInts("class_nodeids", 1, 1, 2, 4, 9), aInts("class_ids", 0, 1, 1, 1, 0),
+			aFloats("class_weights", 5, 0.25, -0.5, 1, 3), aFloats("base_values", 9, -1)), []float64{1, 0}, 1 / (1 + math.Exp(-(-1 + 0.25 + 1)))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Parse(tc.model, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Trees.Predict(tc.x); math.Abs(got-tc.want) > 1e-12 {
+				t.Errorf("Predict(%v) = %v, want %v", tc.x, got, tc.want)
+			}
+		})
+	}
+	if _, err := Parse(regressor("MAX"), Options{}); err == nil || !strings.Contains(err.Error(), "aggregate_function MAX") {
+		t.Errorf("MAX aggregation: %v", err)
+	}
+}
