@@ -291,6 +291,9 @@ func compile(g *Graph) (*plan, error) {
 	if w != 1 && w != 2 {
 		return nil, invalid("output %q has %d values per row (shape %v), want 1 or 2", g.Output, w, out.shape)
 	}
+	if w == 2 && g.OutputKind != Probability {
+		return nil, invalid("output %q has 2 values per row: only a probability pair (a 2-class softmax) is supported, not 2 logits", g.Output)
+	}
 	p.output, p.outIndex = out.buf, w-1
 	p.pool.New = func() any { return p.newEvaluator() }
 	return p, nil

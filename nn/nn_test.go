@@ -51,7 +51,11 @@ func TestOps(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := New(Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: Logit, Initializers: tc.inits, Nodes: tc.nodes})
+			kind := Logit
+			if strings.HasPrefix(tc.name, "softmax") {
+				kind = Probability // a 2-column output must be a probability pair
+			}
+			g, err := New(Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: kind, Initializers: tc.inits, Nodes: tc.nodes})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,6 +112,7 @@ func TestInvalid(t *testing.T) {
 		{"constant over batch", Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: Logit, Initializers: []Tensor{tensor("c", []int{2, 3}, 1, 1, 1, 1, 1, 1)}, Nodes: []Node{node("Add", []string{"x", "c"}, "y")}}, "batch dimension"},
 		{"constants only", Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: Logit, Initializers: []Tensor{tensor("c", nil, 1)}, Nodes: []Node{node("Relu", []string{"c"}, "y")}}, "only from constants"},
 		{"duplicate output", Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: Logit, Initializers: w, Nodes: []Node{mm, mm}}, "defined twice"},
+		{"two logits", Graph{Input: "x", NumFeatures: 3, Output: "y", OutputKind: Logit, Initializers: []Tensor{tensor("w", []int{3, 2}, 1, 1, 1, 1, 1, 1)}, Nodes: []Node{node("MatMul", []string{"x", "w"}, "y")}}, "not 2 logits"},
 		{"no features", Graph{Input: "x", NumFeatures: 0, Output: "y", OutputKind: Logit}, "num_features"},
 	}
 	for _, tc := range tests {
