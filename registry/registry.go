@@ -62,9 +62,10 @@ func Open(ctx context.Context, dsn string) (*Registry, error) {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction never fails to
-	// upgrade a read lock halfway; busy_timeout makes writers queue instead of failing.
+	// upgrade a read lock halfway; busy_timeout makes writers queue instead of failing;
+	// synchronous(FULL) makes each committed version or alias change durable at once.
 	conn := "file:" + path + "?_txlock=immediate" +
-		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", conn)
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", path, err)
