@@ -91,11 +91,11 @@ func (r *Runner) runJob(ctx context.Context, spec *Spec, jb Job, runID string, i
 		case StagePredict:
 			res.Metrics = entry.Metrics
 		case StageReport:
-			if d, ok := entry.Outputs["report.pdf"]; ok {
-				if p, err := r.fetch(ctx, d, ".pdf"); err == nil {
-					res.Report = p
-				}
+			p, err := r.publishReport(ctx, j, entry)
+			if err != nil {
+				return fail(name, err)
 			}
+			res.Report = p
 		case StageGate:
 			res.Reason = entry.Notes["verdict"]
 			if entry.Notes["decision"] == "reject" {
@@ -625,4 +625,37 @@ func (r *Runner) setBaseline(j *job) error {
 		return err
 	}
 	return atomicfile.WriteFile(path, text)
+}
+
+// publishReport copies a job's report files to <home>/reports/<model>/ (report.pdf,
+// report.html, metrics.json: the latest run's), where people look for them, and returns the
+// PDF's path ("" when the report stage wrote no PDF).
+func (r *Runner) publishReport(ctx context.Context, j *job, e *cacheEntry) (string, error) {
+	dir := filepath.Join(r.opt.Home, "reports", j.model)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	pdf := ""
+	for _, name := range []string{"report.pdf", "report.html", "metrics.json"} {
+		d, ok := e.Outputs[name]
+		if !ok {
+			continue
+		}
+		src, err := r.fetch(ctx, d, filepath.Ext(name))
+		if err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(dir, name)
+		if err := atomicfile.WriteFile(dst, b); err != nil {
+			return "", err
+		}
+		if name == "report.pdf" {
+			pdf = dst
+		}
+	}
+	return pdf, nil
 }
