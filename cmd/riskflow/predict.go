@@ -20,6 +20,7 @@ import (
 
 type predictFlags struct {
 	bundlePath, in, out, keep string
+	model, home               string
 	onError, rejects          string
 	explain                   int
 	quiet                     bool
@@ -53,7 +54,9 @@ the run goes on, and the summary says how many rows were rejected.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&pf.bundlePath, "bundle", "", "model bundle file (required)")
+	fl.StringVar(&pf.bundlePath, "bundle", "", "model bundle file (this or --model)")
+	fl.StringVar(&pf.model, "model", "", "registered model: NAME (its champion), NAME@VERSION or NAME:ALIAS")
+	fl.StringVar(&pf.home, "home", "", "with --model: home folder (default $RISKFLOW_HOME, else ./.riskflow)")
 	fl.StringVar(&pf.in, "in", "", "input data: .csv, .parquet or .jsonl (required)")
 	fl.StringVar(&pf.out, "out", "", "output file: .csv, .parquet or .jsonl (required)")
 	fl.StringVar(&pf.keep, "keep", "", "comma-separated input columns to copy to the output")
@@ -66,6 +69,16 @@ the run goes on, and the summary says how many rows were rejected.`,
 
 func (a *app) predict(ctx context.Context, pf predictFlags) error {
 	start := time.Now()
+	if (pf.bundlePath == "") == (pf.model == "") {
+		return usagef("predict: give --bundle FILE or --model NAME[@VERSION|:ALIAS], not both")
+	}
+	if pf.model != "" {
+		p, err := modelBundle(ctx, homeDir(pf.home), pf.model)
+		if err != nil {
+			return err
+		}
+		pf.bundlePath = p
+	}
 	if pf.bundlePath == "" || pf.in == "" || pf.out == "" {
 		return usagef("predict: --bundle, --in and --out are required")
 	}

@@ -17,6 +17,7 @@ import (
 // reportFlags are the flags of `riskflow report`.
 type reportFlags struct {
 	bundlePath, data, label, positive, baseline string
+	model, home                                 string
 	train, segment, out, html, json             string
 	threshold                                   float64
 	seed                                        uint64
@@ -56,7 +57,9 @@ many orders and the comparison shows which orders change.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&rf.bundlePath, "bundle", "", "model bundle to evaluate (required)")
+	fl.StringVar(&rf.bundlePath, "bundle", "", "model bundle to evaluate (this or --model)")
+	fl.StringVar(&rf.model, "model", "", "registered model to evaluate: NAME (its champion), NAME@VERSION or NAME:ALIAS")
+	fl.StringVar(&rf.home, "home", "", "with --model or a registered --baseline: home folder (default $RISKFLOW_HOME, else ./.riskflow)")
 	fl.StringVar(&rf.data, "data", "", "labelled test data: .csv, .parquet or .jsonl (required)")
 	fl.StringVar(&rf.out, "out", "", "PDF report to write (required)")
 	fl.StringVar(&rf.html, "html", "", "also write the report as one self-contained HTML file")
@@ -74,6 +77,25 @@ many orders and the comparison shows which orders change.`,
 }
 
 func (a *app) report(ctx context.Context, rf reportFlags) error {
+	if rf.bundlePath != "" && rf.model != "" {
+		return usagef("report: give --bundle FILE or --model NAME[@VERSION|:ALIAS], not both")
+	}
+	if rf.model != "" {
+		p, err := modelBundle(ctx, homeDir(rf.home), rf.model)
+		if err != nil {
+			return err
+		}
+		rf.bundlePath = p
+	}
+	if rf.baseline != "" && !strings.HasSuffix(rf.baseline, ".bundle") {
+		if _, err := os.Stat(rf.baseline); err != nil {
+			p, err := modelBundle(ctx, homeDir(rf.home), rf.baseline)
+			if err != nil {
+				return fmt.Errorf("--baseline %s: not a file, and %w", rf.baseline, err)
+			}
+			rf.baseline = p
+		}
+	}
 	if rf.bundlePath == "" || rf.data == "" || rf.out == "" {
 		return usagef("report: --bundle, --data and --out are required")
 	}

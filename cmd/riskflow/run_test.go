@@ -171,4 +171,19 @@ func TestDemoNoServe(t *testing.T) {
 	if n := strings.Count(errOut, "cached"); n != 15 {
 		t.Errorf("second demo run: %d cached stages, want 15:\n%s", n, errOut)
 	}
+
+	// Registered models score and report by name.
+	test := filepath.Join(home, "pipeline", "data", "orders-test.parquet")
+	out = filepath.Join(t.TempDir(), "p.csv")
+	runOK(t, "predict", "--model", "dp-de", "--home", home, "--in", test, "--out", out, "-q")
+	runOK(t, "predict", "--model", "dp-fr@1", "--home", home, "--in", test, "--out", out, "-q")
+	pdf := filepath.Join(t.TempDir(), "r.pdf")
+	runOK(t, "report", "--model", "dp-nl:champion", "--baseline", "dp-de", "--home", home, "--data", test, "--out", pdf, "-q", "--resamples", "5")
+	if st, err := os.Stat(pdf); err != nil || st.Size() < 10000 {
+		t.Errorf("report by model name: %v", err)
+	}
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"predict", "--model", "dp-xx", "--home", home, "--in", test, "--out", out}, &o, &e); code == 0 || !strings.Contains(e.String(), "dp-xx") {
+		t.Errorf("unknown model: exit %d, %s", code, e.String())
+	}
 }
