@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"riskflow/datagen"
 	"riskflow/frameio"
@@ -308,5 +309,46 @@ func TestJobsAndFilter(t *testing.T) {
 	f, err := parseFilter(`market == "de" and device != 'mobile'`)
 	if err != nil || len(f) != 2 || f[1].col != "device" || !f[1].neg || f[1].val != "mobile" {
 		t.Errorf("filter %+v, %v", f, err)
+	}
+}
+
+func TestRetriesAndTimeout(t *testing.T) {
+	f := newFixture(t)
+	spec, err := Load(f.path, []string{"matrix.market=[de]", "stages.report.retries=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	flaky := func(ctx context.Context, in ReportInput) error {
+		calls++
+		if calls < 3 {
+			return fmt.Errorf("flaky %d", calls)
+		}
+		for _, p := range []string{in.PDF, in.HTML, in.JSON} {
+			if err := os.WriteFile(p, []byte("report"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	r, _ := NewRunner(Options{Home: filepath.Join(f.dir, "home"), Store: f.store, Registry: f.reg, Out: &f.out, Reporter: flaky, Backoff: time.Millisecond})
+	res, err := r.Run(context.Background(), spec, f.path, nil, NewRunID())
+	if err != nil || res.Status != StatusSucceeded || calls != 3 {
+		t.Fatalf("status %s, %d calls, err %v\n%s", res.Status, calls, err, f.out.String())
+	}
+	if !strings.Contains(f.out.String(), "attempt 2 failed (flaky 2); retrying") {
+		t.Errorf("no retry lines:\n%s", f.out.String())
+	}
+
+	// A stage that outlives its timeout fails, naming the timeout.
+	spec, _ = Load(f.path, []string{"matrix.market=[fr]", "stages.report.timeout=50ms"})
+	slow := func(ctx context.Context, in ReportInput) error {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	r, _ = NewRunner(Options{Home: filepath.Join(f.dir, "home"), Store: f.store, Registry: f.reg, Out: &f.out, Reporter: slow})
+	res, err = r.Run(context.Background(), spec, f.path, nil, NewRunID())
+	if err == nil || res.Status != StatusFailed || !strings.Contains(res.Jobs[0].Error, "stage report: timed out after 50ms") {
+		t.Fatalf("slow report: status %s, err %v, job error %q", res.Status, err, res.Jobs[0].Error)
 	}
 }
