@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"riskflow/internal/version"
 	"riskflow/modelfmt/lightgbm"
 	"riskflow/modelfmt/xgboost"
+	"riskflow/registry"
 )
 
 // importedModel is a model file read by an importer, its features matched to the
@@ -82,6 +85,7 @@ func treeModel(e *gbt.Ensemble, byName bool, what string) *importedModel {
 
 type importFlags struct {
 	transformer, out, calibrate, valid string
+	name, alias, home                  string
 	quiet                              bool
 }
 
@@ -114,7 +118,10 @@ error listing the features. --calibrate fits a calibrator on the --valid rows, a
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.transformer, "transformer", "", "fitted transformer, JSON: the one that made the training matrix (required)")
-	fl.StringVar(&f.out, "out", "", "bundle output file (required)")
+	fl.StringVar(&f.out, "out", "", "bundle output file (this, --name, or both)")
+	fl.StringVar(&f.name, "name", "", "register the bundle as a new version of this model in the registry (--home)")
+	fl.StringVar(&f.alias, "alias", "", "with --name: point this alias (e.g. champion, challenger) at the new version")
+	fl.StringVar(&f.home, "home", "", "with --name: home folder (default $RISKFLOW_HOME, else ./.riskflow)")
 	fl.StringVar(&f.calibrate, "calibrate", "none", "probability calibration on the --valid rows: none, platt or isotonic")
 	fl.StringVar(&f.valid, "valid", "", "validation data (raw, as the transformer reads it): metrics, and the rows --calibrate fits on")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no summary")
@@ -126,8 +133,11 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 	if !ok {
 		return usagef("import: unknown format %q (known: %s)", format, strings.Join(sortedKeys(importers()), ", "))
 	}
-	if f.transformer == "" || f.out == "" {
-		return usagef("import: --transformer and --out are required")
+	if f.transformer == "" || (f.out == "" && f.name == "") {
+		return usagef("import: --transformer and one of --out or --name are required")
+	}
+	if f.alias != "" && f.name == "" {
+		return usagef("import: --alias needs --name")
 	}
 	method, err := calibrate.ParseMethod(f.calibrate)
 	if err != nil {
@@ -170,8 +180,27 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 			return err
 		}
 	}
-	if err := bundle.Write(f.out, b); err != nil {
+	out := f.out
+	if out == "" {
+		home, err := ensureHome(homeDir(f.home))
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp(home, "import-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		out = filepath.Join(dir, "model.bundle")
+	}
+	if err := bundle.Write(out, b); err != nil {
 		return err
+	}
+	registered := ""
+	if f.name != "" {
+		if registered, err = registerImport(ctx, homeDir(f.home), out, f, b); err != nil {
+			return err
+		}
 	}
 	if !f.quiet {
 		w := a.stderr
@@ -184,9 +213,48 @@ func (a *app) runImport(ctx context.Context, format, path string, f importFlags)
 			fmt.Fprintf(w, "validation (%d rows): AUC %.4f  log-loss %.4f  Brier %.4f  KS %.3f\n",
 				v.Rows, b.Meta.Metrics["auc"], b.Meta.Metrics["logloss"], b.Meta.Metrics["brier"], b.Meta.Metrics["ks"])
 		}
-		fmt.Fprintf(w, "wrote %s\n", f.out)
+		if f.out != "" {
+			fmt.Fprintf(w, "wrote %s\n", f.out)
+		}
+		if registered != "" {
+			fmt.Fprintln(w, registered)
+		}
 	}
 	return nil
+}
+
+// registerImport stores an imported bundle in the home folder's artifact store and registers
+// it as a new version of f.name (moving f.alias to it, if given).
+func registerImport(ctx context.Context, home, path string, f importFlags, b *bundle.Bundle) (string, error) {
+	home, err := ensureHome(home)
+	if err != nil {
+		return "", err
+	}
+	env, err := openHome(ctx, home)
+	if err != nil {
+		return "", err
+	}
+	defer env.Close()
+	digest, err := env.store.PutFile(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	info := version.Get()
+	v, err := env.reg.RegisterVersion(ctx, registry.NewVersion{
+		Model: f.name, BundleDigest: digest, Metrics: b.Meta.Metrics, Params: b.Meta.Params,
+		RiskflowVersion: info.Version, GitCommit: info.Commit, CreatedBy: actor(),
+	})
+	if err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("registered %s version %d (bundle %s) in %s", f.name, v.Number, digest[:12], home)
+	if f.alias != "" {
+		if err := env.reg.SetAlias(ctx, registry.AliasChange{Model: f.name, Alias: f.alias, Version: v.Number, Actor: actor(), Reason: "riskflow import " + path}); err != nil {
+			return "", err
+		}
+		msg += fmt.Sprintf("; %s → version %d", f.alias, v.Number)
+	}
+	return msg, nil
 }
 
 // importValidate scores the --valid rows with b, fits the calibrator if asked, and returns the

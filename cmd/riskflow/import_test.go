@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,5 +92,24 @@ func TestImportErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed import wrote %s", out)
+	}
+}
+
+func TestImportRegister(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	for want := 1; want <= 2; want++ {
+		mustRun(t, "import", "xgboost", xgbTestdata+"binary.json", "--transformer", xgbTestdata+"transformer.json",
+			"--name", "xgb", "--alias", "champion", "--home", home, "-q")
+		_, out, _ := runCLI(t, "models", "show", "xgb", "--home", home, "--json")
+		if !strings.Contains(out, `"champion"`) || !strings.Contains(out, fmt.Sprintf(`"version": %d`, want)) {
+			t.Fatalf("after import %d: %s", want, out)
+		}
+	}
+	scored := filepath.Join(t.TempDir(), "s.csv")
+	data := filepath.Join(t.TempDir(), "d.csv")
+	mustRun(t, "datagen", "--rows", "200", "--out", data, "-q")
+	mustRun(t, "predict", "--model", "xgb", "--home", home, "--in", data, "--out", scored, "-q")
+	if code, _, errOut := runCLI(t, "import", "xgboost", xgbTestdata+"binary.json", "--transformer", xgbTestdata+"transformer.json", "--alias", "champion"); code != exitUsage {
+		t.Errorf("--alias without --name: exit %d %s", code, errOut)
 	}
 }
