@@ -77,7 +77,7 @@ func TestImportErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"import", "catboost", "m", "--transformer", tr, "--out", out}, exitUsage, `unknown format "catboost" (known: lightgbm, `},
-		{[]string{"import", "xgboost", xgbTestdata + "binary.json", "--out", out}, exitUsage, "--transformer and --out are required"},
+		{[]string{"import", "xgboost", xgbTestdata + "binary.json", "--out", out}, exitUsage, "--transformer and one of --out or --name are required"},
 		{[]string{"import", "xgboost"}, exitUsage, "want a format"},
 		{[]string{"import", "xgboost", xgbTestdata + "binary.json", "--transformer", tr, "--out", out, "--calibrate", "platt"}, exitUsage, "needs --valid"},
 		{[]string{"import", "xgboost", xgbTestdata + "regression.json", "--transformer", tr, "--out", out}, exitError, "22 features and the transformer 23 outputs"},
