@@ -73,6 +73,7 @@
 // # Serialization
 //
 // An Ensemble marshals to a documented JSON form (see FormatVersion), with floats that read
-// back exactly. UnmarshalJSON is strict: unknown or missing keys, trailing data and anything New
-// rejects are errors.
+// back exactly. UnmarshalJSON is strict: unknown, repeated or missing keys, null values,
+// trailing data and anything New rejects are errors. Its decoder is hand-written: it reads a
+// 300-tree depth-6 model about four times as fast as encoding/json (see BenchmarkUnmarshalJSON).
 package gbt
