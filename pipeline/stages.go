@@ -424,24 +424,34 @@ func testScores(ctx context.Context, b *bundle.Bundle, te *frame.Frame) ([]float
 	return y, p, nil
 }
 
-// predictStage writes batch predictions for the test rows and their metrics (with the Bayes
-// limit when the data carries datagen's true_probability).
-func predictStage(ctx context.Context, r *Runner, j *job) (map[string]string, map[string]float64, map[string]string, error) {
+// scoreTest scores the job's test rows with its new model and returns the rows, the bundle,
+// labels, probabilities and metrics.
+func (r *Runner) scoreTest(ctx context.Context, j *job) (*frame.Frame, *bundle.Bundle, []float64, []float64, eval.Metrics, error) {
 	te, err := r.readFrame(ctx, j, StagePreprocess, "test.parquet")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, eval.Metrics{}, err
 	}
 	b, err := r.readBundle(ctx, j.done[StageTrain].Outputs["model.bundle"])
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, eval.Metrics{}, err
 	}
 	y, p, err := testScores(ctx, b, te)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, eval.Metrics{}, err
 	}
 	m, err := eval.Compute(y, p)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("test metrics: %w", err)
+		return nil, nil, nil, nil, eval.Metrics{}, fmt.Errorf("test metrics: %w", err)
+	}
+	return te, b, y, p, m, nil
+}
+
+// predictStage writes batch predictions for the test rows and their metrics (with the Bayes
+// limit when the data carries datagen's true_probability).
+func predictStage(ctx context.Context, r *Runner, j *job) (map[string]string, map[string]float64, map[string]string, error) {
+	te, b, y, p, m, err := r.scoreTest(ctx, j)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	metrics := metricsMap(m)
 	cols := []*frame.Column{}
@@ -503,11 +513,7 @@ func reportStage(ctx context.Context, r *Runner, j *job) (map[string]string, map
 		}
 		files["report.pdf"], files["report.html"] = in.PDF, in.HTML
 	} else {
-		y, p, err := testScores(ctx, b, te)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		m, err := eval.Compute(y, p)
+		_, _, _, _, m, err := r.scoreTest(ctx, j)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -522,19 +528,7 @@ func reportStage(ctx context.Context, r *Runner, j *job) (map[string]string, map
 // gateStage compares the new model with the champion on the same test rows.
 func gateStage(ctx context.Context, r *Runner, j *job) (map[string]string, map[string]float64, map[string]string, error) {
 	g := j.spec.Gate
-	te, err := r.readFrame(ctx, j, StagePreprocess, "test.parquet")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	b, err := r.readBundle(ctx, j.done[StageTrain].Outputs["model.bundle"])
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	y, p, err := testScores(ctx, b, te)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	m, err := eval.Compute(y, p)
+	te, _, y, p, m, err := r.scoreTest(ctx, j)
 	if err != nil {
 		return nil, nil, nil, err
 	}

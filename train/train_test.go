@@ -2,8 +2,8 @@ package train
 
 import (
 	"context"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 
 	"riskflow/boost"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -138,15 +137,17 @@ func writeReport(ctx context.Context, in pipeline.ReportInput) error {
 // modelBundle resolves a registry reference (NAME for its champion, NAME@VERSION, or
 // NAME:ALIAS) in the home folder to a verified local bundle file.
 func modelBundle(ctx context.Context, home, ref string) (string, error) {
-	home, err := ensureHome(home)
+	reg, err := openRegistryIn(ctx, home, true)
 	if err != nil {
+		return "", fmt.Errorf("--model %s: %w", ref, err)
+	}
+	store, err := artifact.Open(ctx, artifact.FileURL(filepath.Join(home, "artifacts")))
+	if err != nil {
+		reg.Close()
 		return "", err
 	}
-	env, err := openHome(ctx, home)
-	if err != nil {
-		return "", err
-	}
-	defer env.Close()
+	src := &registrySource{reg: reg, store: store, cacheDir: filepath.Join(home, "cache", "blobs")}
+	defer src.Close()
 	name, alias, num := ref, "champion", 0
 	if n, a, ok := strings.Cut(ref, ":"); ok {
 		name, alias = n, a
@@ -158,21 +159,15 @@ func modelBundle(ctx context.Context, home, ref string) (string, error) {
 	}
 	var v registry.Version
 	if num > 0 {
-		v, err = env.reg.Version(ctx, name, num)
+		v, err = reg.Version(ctx, name, num)
 	} else {
-		v, _, err = env.reg.Alias(ctx, name, alias)
+		v, _, err = reg.Alias(ctx, name, alias)
 	}
 	if err != nil {
 		return "", fmt.Errorf("--model %s: %w", ref, err)
 	}
-	p := filepath.Join(home, "cache", "blobs", v.BundleDigest+".bundle")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return "", err
-	}
-	if err := env.store.GetFile(ctx, v.BundleDigest, p); err != nil {
+	p, err := src.fetch(ctx, v.BundleDigest)
+	if err != nil {
 		return "", fmt.Errorf("--model %s: %w", ref, err)
 	}
 	return p, nil

@@ -216,9 +216,6 @@ func (a *app) train(ctx context.Context, tf trainFlags) error {
 		return err
 	}
 	b.Meta.Training.SHA256 = <-digest
-	if b, err = bundle.New(b.Meta, b.Transformer, b.GBT, b.Linear, b.Calibrator); err != nil {
-		return err
-	}
 	if err := bundle.Write(tf.out, b); err != nil {
 		return err
 	}
