@@ -32,6 +32,15 @@ func BenchmarkPredictMarginNoCat(b *testing.B) {
 	benchRows(b, e, X, func(x []float64) { e.PredictMargin(x) })
 }
 
+// BenchmarkPredictMarginManyCat is BenchmarkPredictMargin for a model with a third of its
+// features categorical, as many splits as the models trained on riskflow's generated orders.
+func BenchmarkPredictMarginManyCat(b *testing.B) {
+	c := benchConfig
+	c.NumCat = 13
+	e, X := benchModelCfg(b, c)
+	benchRows(b, e, X, func(x []float64) { e.PredictMargin(x) })
+}
+
 // BenchmarkPredictMarginReference is the reference walk over canonical Nodes, for comparison.
 func BenchmarkPredictMarginReference(b *testing.B) {
 	e, X := benchModel(b)

@@ -53,6 +53,9 @@ const (
 	maxDenseCode = 1023
 	maxSetLen    = 1<<20 - 1 // n of a sparse set
 	maxSetOff    = 1 << 30   // off of a set
+	// zeroWords is the number of zero words flat.bits starts with: more than the largest
+	// shifted code of a dense set divided by 64, so that any such code indexes a zero bit there.
+	zeroWords = (maxDenseCode+1)/64 + 1
 )
 
 // catFeature is a feature that dense categorical splits read: the predictor fills in its
@@ -74,9 +77,10 @@ type flat struct {
 	depths []int32  // depth of each tree (a single leaf has depth 0)
 	gdepth []int32  // gdepth[g] is the greatest depth of trees [g*lanes, (g+1)*lanes)
 
-	bits        []uint64
+	bits        []uint64 // zeroWords zero words, then the dense sets
 	codes       []uint32
-	hasCat      bool // some split is categorical
+	walk        []wnode // for models whose categorical splits are all dense: see walkStep
+	hasCat      bool    // some split is categorical
 	catFeatures []catFeature
 	catNever    []uint32 // by feature: its catFeature.never, or 0 if it has no dense sets
 
@@ -145,6 +149,9 @@ func compile(e *Ensemble) (*flat, error) {
 	}
 	if err := f.addCats(&c); err != nil {
 		return nil, err
+	}
+	if f.hasCat && len(f.codes) == 0 {
+		f.walk = walkNodes(f.nodes, f.nf)
 	}
 	f.numNodes = len(f.nodes)
 	f.expected = e.BaseScore
@@ -310,6 +317,9 @@ func (f *flat) addCats(c *compiler) error {
 			}
 			f.catNever[j] = never
 		}
+	}
+	if len(c.cats) > 0 {
+		f.bits = make([]uint64, zeroWords, zeroWords+len(c.cats)) // see walkStep
 	}
 	for _, p := range c.cats {
 		n := &f.nodes[p.node]

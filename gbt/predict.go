@@ -20,9 +20,12 @@ import (
 //   - lanes trees (one row) or lanes rows (a batch) are walked in lockstep, so that the CPU
 //     overlaps their chains of dependent loads: 3.0 µs per row for 300 depth-6 trees, against
 //     7.6 µs one tree at a time and 21 µs for a walk with branches.
-//   - Categorical splits take a branch, to an inlined bitset test on a code computed once per
-//     row; models without them run loops without that code, which costs registers even when
-//     it never runs.
+//   - Categorical splits with dense sets (all but huge codes) are walked without a branch too:
+//     every node of such a model takes a numeric and a bitset test (walkStep), 4.4–4.9 µs a row
+//     for a trained 300-tree model with 32% categorical splits against 5.9–8.8 µs with a branch
+//     to the bitset test at categorical splits only (mispredicted at random). Models without
+//     categorical splits run loops without that code, which costs registers even when it never
+//     runs; sparse sets still take a branch (marginCat).
 
 // lanes is the number of trees (one row) or rows (a batch) walked in lockstep.
 const lanes = 8
@@ -47,6 +50,46 @@ func (f *flat) catStep(cc []uint32, stride, k int, i uint32) uint32 {
 	n := &f.nodes[i]
 	c := cc[int(n.feat)*stride+k]
 	left := -(uint32(f.bits[int(n.thr)+int(c/64)]>>(c%64)) & 1)
+	j := n.right & idxMask
+	return j ^ ((j ^ (i + 1)) & left)
+}
+
+// wnode is a node of the layout walkStep walks, for models whose categorical splits all have
+// dense sets. A numeric split or leaf is its node with cslot 0 and off 0; a categorical split
+// reads slot 2·NumFeatures (+Inf), so that its numeric test always says right, and its set's
+// bits at off for the code in cc slot cslot. 24 bytes: packing cslot and off into a 16-byte
+// node's thr, unpacked under a mask, measured 10–20% slower.
+type wnode struct {
+	thr   float64
+	feat  uint32 // slot of s
+	right uint32 // as node.right
+	cslot uint32 // slot of cc
+	off   uint32 // offset of the split's set in flat.bits
+}
+
+// walkNodes returns nodes laid out as wnodes.
+func walkNodes(nodes []node, nf int) []wnode {
+	w := make([]wnode, len(nodes))
+	for i, n := range nodes {
+		w[i] = wnode{thr: n.thr, feat: n.feat, right: n.right}
+		if n.right&catBit != 0 {
+			w[i] = wnode{feat: uint32(2 * nf), right: n.right, cslot: n.feat, off: uint32(n.thr)}
+		}
+	}
+	return w
+}
+
+// walkStep is slotStep for the nodes w of a model whose categorical splits all have dense
+// sets: the row goes left if the numeric test or the bitset test says so. At a numeric split
+// or leaf the bitset test reads cc slot 0, a shifted code below 64·zeroWords, and so a bit of
+// the zero words flat.bits starts with: never left. At a categorical split the numeric test
+// reads +Inf − 0: never left.
+func walkStep(w []wnode, bits []uint64, s []float64, cc []uint32, stride, k int, i uint32) uint32 {
+	n := &w[i]
+	d := s[int(n.feat)*stride+k] - n.thr
+	c := cc[int(n.cslot)*stride+k]
+	b := uint32(bits[int(n.off)+int(c/64)]>>(c%64)) & 1
+	left := uint32(int64(math.Float64bits(d))>>63) | -b
 	j := n.right & idxMask
 	return j ^ ((j ^ (i + 1)) & left)
 }
@@ -149,9 +192,12 @@ func (f *flat) margin(x []float64, base float64) float64 {
 	sc := f.getScratch(1)
 	f.fill(x, sc.s, sc.cc, 1)
 	var m float64
-	if f.hasCat {
+	switch {
+	case f.walk != nil:
+		m = f.marginWalk(sc.s, sc.cc, base)
+	case f.hasCat:
 		m = f.marginCat(x, sc.s, sc.cc, base)
-	} else {
+	default:
 		m = f.marginNum(sc.s, base)
 	}
 	f.scratch.Put(sc)
@@ -190,8 +236,87 @@ func (f *flat) marginNum(s []float64, base float64) float64 {
 	return m
 }
 
-// marginCat is margin for a model with categorical splits, from row x, its slots s and its
-// codes cc.
+// marginWalk is margin for a model whose categorical splits all have dense sets (see
+// walkStep), from the row's slots s and codes cc.
+func (f *flat) marginWalk(s []float64, cc []uint32, base float64) float64 {
+	w, bits := f.walk, f.bits
+	m := base
+	t := 0
+	for nt := len(f.roots); t+lanes <= nt; t += lanes {
+		r := f.roots[t : t+lanes]
+		i0, i1, i2, i3, i4, i5, i6, i7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+		for d := f.gdepth[t/lanes]; d > 0; d-- {
+			// walkStep, written out for each lane: the compiler does not inline it.
+			n0 := &w[i0]
+			d0 := s[n0.feat] - n0.thr
+			c0 := cc[n0.cslot]
+			b0 := uint32(bits[int(n0.off)+int(c0/64)]>>(c0%64)) & 1
+			j0 := n0.right & idxMask
+			i0 = j0 ^ ((j0 ^ (i0 + 1)) & (uint32(int64(math.Float64bits(d0))>>63) | -b0))
+			n1 := &w[i1]
+			d1 := s[n1.feat] - n1.thr
+			c1 := cc[n1.cslot]
+			b1 := uint32(bits[int(n1.off)+int(c1/64)]>>(c1%64)) & 1
+			j1 := n1.right & idxMask
+			i1 = j1 ^ ((j1 ^ (i1 + 1)) & (uint32(int64(math.Float64bits(d1))>>63) | -b1))
+			n2 := &w[i2]
+			d2 := s[n2.feat] - n2.thr
+			c2 := cc[n2.cslot]
+			b2 := uint32(bits[int(n2.off)+int(c2/64)]>>(c2%64)) & 1
+			j2 := n2.right & idxMask
+			i2 = j2 ^ ((j2 ^ (i2 + 1)) & (uint32(int64(math.Float64bits(d2))>>63) | -b2))
+			n3 := &w[i3]
+			d3 := s[n3.feat] - n3.thr
+			c3 := cc[n3.cslot]
+			b3 := uint32(bits[int(n3.off)+int(c3/64)]>>(c3%64)) & 1
+			j3 := n3.right & idxMask
+			i3 = j3 ^ ((j3 ^ (i3 + 1)) & (uint32(int64(math.Float64bits(d3))>>63) | -b3))
+			n4 := &w[i4]
+			d4 := s[n4.feat] - n4.thr
+			c4 := cc[n4.cslot]
+			b4 := uint32(bits[int(n4.off)+int(c4/64)]>>(c4%64)) & 1
+			j4 := n4.right & idxMask
+			i4 = j4 ^ ((j4 ^ (i4 + 1)) & (uint32(int64(math.Float64bits(d4))>>63) | -b4))
+			n5 := &w[i5]
+			d5 := s[n5.feat] - n5.thr
+			c5 := cc[n5.cslot]
+			b5 := uint32(bits[int(n5.off)+int(c5/64)]>>(c5%64)) & 1
+			j5 := n5.right & idxMask
+			i5 = j5 ^ ((j5 ^ (i5 + 1)) & (uint32(int64(math.Float64bits(d5))>>63) | -b5))
+			n6 := &w[i6]
+			d6 := s[n6.feat] - n6.thr
+			c6 := cc[n6.cslot]
+			b6 := uint32(bits[int(n6.off)+int(c6/64)]>>(c6%64)) & 1
+			j6 := n6.right & idxMask
+			i6 = j6 ^ ((j6 ^ (i6 + 1)) & (uint32(int64(math.Float64bits(d6))>>63) | -b6))
+			n7 := &w[i7]
+			d7 := s[n7.feat] - n7.thr
+			c7 := cc[n7.cslot]
+			b7 := uint32(bits[int(n7.off)+int(c7/64)]>>(c7%64)) & 1
+			j7 := n7.right & idxMask
+			i7 = j7 ^ ((j7 ^ (i7 + 1)) & (uint32(int64(math.Float64bits(d7))>>63) | -b7))
+		}
+		m += w[i0].thr
+		m += w[i1].thr
+		m += w[i2].thr
+		m += w[i3].thr
+		m += w[i4].thr
+		m += w[i5].thr
+		m += w[i6].thr
+		m += w[i7].thr
+	}
+	for ; t < len(f.roots); t++ {
+		i := f.roots[t]
+		for d := f.depths[t]; d > 0; d-- {
+			i = walkStep(w, bits, s, cc, 1, 0, i)
+		}
+		m += w[i].thr
+	}
+	return m
+}
+
+// marginCat is margin for a model with categorical splits some of which have sparse sets,
+// from row x, its slots s and its codes cc.
 func (f *flat) marginCat(x, s []float64, cc []uint32, base float64) float64 {
 	nodes := f.nodes
 	m := base
@@ -295,9 +420,12 @@ func (f *flat) marginBlock(X []float64, dst []float64, base float64, sc *rowScra
 		for g := range groups {
 			s, cc := sc.s[g*gsize:(g+1)*gsize], sc.cc[g*gsize:(g+1)*gsize]
 			var leaf [lanes]uint32
-			if f.hasCat {
+			switch {
+			case f.walk != nil:
+				leaf = groupWalk(f.walk, f.bits, s, cc, root, depth)
+			case f.hasCat:
 				leaf = f.groupCat(X[g*lanes*nf:], s, cc, root, depth)
-			} else {
+			default:
 				leaf = groupNum(nodes, s, root, depth)
 			}
 			d := dst[g*lanes : (g+1)*lanes]
@@ -323,7 +451,64 @@ func groupNum(nodes []node, s []float64, root uint32, depth int32) [lanes]uint32
 	return [lanes]uint32{i0, i1, i2, i3, i4, i5, i6, i7}
 }
 
-// groupCat is groupNum for a model with categorical splits; X holds the lanes rows.
+// groupWalk is groupNum for a model whose categorical splits all have dense sets: the steps
+// are walkStep's, written out for each lane (the compiler does not inline walkStep).
+func groupWalk(w []wnode, bits []uint64, s []float64, cc []uint32, root uint32, depth int32) [lanes]uint32 {
+	i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root
+	for d := depth; d > 0; d-- {
+		n0 := &w[i0]
+		d0 := s[int(n0.feat)*lanes+0] - n0.thr
+		c0 := cc[int(n0.cslot)*lanes+0]
+		b0 := uint32(bits[int(n0.off)+int(c0/64)]>>(c0%64)) & 1
+		j0 := n0.right & idxMask
+		i0 = j0 ^ ((j0 ^ (i0 + 1)) & (uint32(int64(math.Float64bits(d0))>>63) | -b0))
+		n1 := &w[i1]
+		d1 := s[int(n1.feat)*lanes+1] - n1.thr
+		c1 := cc[int(n1.cslot)*lanes+1]
+		b1 := uint32(bits[int(n1.off)+int(c1/64)]>>(c1%64)) & 1
+		j1 := n1.right & idxMask
+		i1 = j1 ^ ((j1 ^ (i1 + 1)) & (uint32(int64(math.Float64bits(d1))>>63) | -b1))
+		n2 := &w[i2]
+		d2 := s[int(n2.feat)*lanes+2] - n2.thr
+		c2 := cc[int(n2.cslot)*lanes+2]
+		b2 := uint32(bits[int(n2.off)+int(c2/64)]>>(c2%64)) & 1
+		j2 := n2.right & idxMask
+		i2 = j2 ^ ((j2 ^ (i2 + 1)) & (uint32(int64(math.Float64bits(d2))>>63) | -b2))
+		n3 := &w[i3]
+		d3 := s[int(n3.feat)*lanes+3] - n3.thr
+		c3 := cc[int(n3.cslot)*lanes+3]
+		b3 := uint32(bits[int(n3.off)+int(c3/64)]>>(c3%64)) & 1
+		j3 := n3.right & idxMask
+		i3 = j3 ^ ((j3 ^ (i3 + 1)) & (uint32(int64(math.Float64bits(d3))>>63) | -b3))
+		n4 := &w[i4]
+		d4 := s[int(n4.feat)*lanes+4] - n4.thr
+		c4 := cc[int(n4.cslot)*lanes+4]
+		b4 := uint32(bits[int(n4.off)+int(c4/64)]>>(c4%64)) & 1
+		j4 := n4.right & idxMask
+		i4 = j4 ^ ((j4 ^ (i4 + 1)) & (uint32(int64(math.Float64bits(d4))>>63) | -b4))
+		n5 := &w[i5]
+		d5 := s[int(n5.feat)*lanes+5] - n5.thr
+		c5 := cc[int(n5.cslot)*lanes+5]
+		b5 := uint32(bits[int(n5.off)+int(c5/64)]>>(c5%64)) & 1
+		j5 := n5.right & idxMask
+		i5 = j5 ^ ((j5 ^ (i5 + 1)) & (uint32(int64(math.Float64bits(d5))>>63) | -b5))
+		n6 := &w[i6]
+		d6 := s[int(n6.feat)*lanes+6] - n6.thr
+		c6 := cc[int(n6.cslot)*lanes+6]
+		b6 := uint32(bits[int(n6.off)+int(c6/64)]>>(c6%64)) & 1
+		j6 := n6.right & idxMask
+		i6 = j6 ^ ((j6 ^ (i6 + 1)) & (uint32(int64(math.Float64bits(d6))>>63) | -b6))
+		n7 := &w[i7]
+		d7 := s[int(n7.feat)*lanes+7] - n7.thr
+		c7 := cc[int(n7.cslot)*lanes+7]
+		b7 := uint32(bits[int(n7.off)+int(c7/64)]>>(c7%64)) & 1
+		j7 := n7.right & idxMask
+		i7 = j7 ^ ((j7 ^ (i7 + 1)) & (uint32(int64(math.Float64bits(d7))>>63) | -b7))
+	}
+	return [lanes]uint32{i0, i1, i2, i3, i4, i5, i6, i7}
+}
+
+// groupCat is groupNum for a model with categorical splits, some with sparse sets; X holds the lanes rows.
 func (f *flat) groupCat(X, s []float64, cc []uint32, root uint32, depth int32) [lanes]uint32 {
 	nodes := f.nodes
 	i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root

@@ -19,6 +19,9 @@ func TestPredictMatchesReference(t *testing.T) {
 		{"no trees", genConfig{Trees: 0, Features: 4}},
 		{"odd tree count", genConfig{Trees: 11, Depth: 5, Features: 9, NumCat: 3, Codes: 300, SplitProb: 0.9}},
 		{"sparse categories", genConfig{Trees: 30, Depth: 5, Features: 6, NumCat: 3, Codes: 40, CodeScale: 1000, SplitProb: 0.9}},
+		// Codes up to the largest dense one: feature 0's codes, which numeric nodes of the
+		// branchless walk read, reach the last of the zero words (see walkStep).
+		{"largest dense codes", genConfig{Trees: 40, Depth: 6, Features: 4, NumCat: 2, Codes: maxDenseCode - 1, SplitProb: 0.9}},
 	}
 	for _, tc := range configs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,12 +41,40 @@ func TestPredictMatchesReference(t *testing.T) {
 	}
 }
 
+// TestWalkLayout checks which walk each kind of model gets, so that the tests above cover each.
+func TestWalkLayout(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cfg        genConfig
+		walk, cats bool
+	}{
+		{"numeric", genConfig{Trees: 5, Depth: 3, Features: 4}, false, false},
+		{"dense", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: maxDenseCode - 1, SplitProb: 1}, true, true},
+		{"sparse", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: 40, CodeScale: 1000, SplitProb: 1}, false, true},
+	} {
+		e := genEnsemble(t, rand.New(rand.NewPCG(3, 4)), tc.cfg)
+		f := e.mustCompiled()
+		if (f.walk != nil) != tc.walk || f.hasCat != tc.cats {
+			t.Errorf("%s: branchless walk %v, categorical %v; want %v, %v", tc.name, f.walk != nil, f.hasCat, tc.walk, tc.cats)
+		}
+		if f.hasCat && len(f.bits) < zeroWords {
+			t.Errorf("%s: %d words of sets", tc.name, len(f.bits))
+		}
+		for _, c := range f.catFeatures {
+			if int(c.never/64) >= zeroWords {
+				t.Errorf("%s: feature %d: never-code %d beyond the zero words", tc.name, c.feat, c.never)
+			}
+		}
+	}
+}
+
 func TestBatchMatchesSingle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	cfgs := []genConfig{
 		benchConfig,
 		{Trees: 13, Depth: 3, Features: 5, NumCat: 2, Codes: 6, SplitProb: 0.9},
 		{Trees: 9, Depth: 4, Features: 5, NumCat: 2, Codes: 30, CodeScale: 100, SplitProb: 0.9},
+		{Trees: 17, Depth: 6, Features: 5, NumCat: 2, Codes: maxDenseCode - 1, SplitProb: 0.9},
 		{Trees: 4, Features: 0},
 	}
 	for _, c := range cfgs {
