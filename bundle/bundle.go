@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -174,7 +173,7 @@ func imputesAll(t *feature.Transformer) error {
 // encoded, and "" otherwise.
 func (b *Bundle) Digest() string { return b.digest }
 
-// document is the JSON payload of a bundle file.
+// document is the JSON payload of a bundle file, as Encode writes it (decodePayload reads it).
 type document struct {
 	Format      string                `json:"format"`
 	Version     int                   `json:"version"`
@@ -209,27 +208,8 @@ func Decode(r io.Reader) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrCorrupt, err)
-	}
-	if head.Format != FormatName {
-		return nil, fmt.Errorf("%w: format %q, want %q", ErrCorrupt, head.Format, FormatName)
-	}
-	if head.Version != FormatVersion {
-		return nil, fmt.Errorf("bundle: format version %d is not supported (this riskflow reads version %d)", head.Version, FormatVersion)
-	}
-	var doc document
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("bundle: decode: %w", err)
-	}
-	b := &Bundle{Meta: doc.Metadata, Transformer: doc.Transformer, GBT: doc.GBT, Linear: doc.Linear, NN: doc.NN, Calibrator: doc.Calibrator}
-	if err := b.init(); err != nil {
+	b, err := decodePayload(payload)
+	if err != nil {
 		return nil, err
 	}
 	b.digest = digest
