@@ -52,6 +52,12 @@ type call struct {
 	explain   int  // reason codes per instance
 	acceptCSV bool
 
+	// While scoring holds a slot of queue slot, score yields it every slice (see queue.yield);
+	// ctx is the request's. Both nil otherwise (shadow scoring holds no slot).
+	slot  *queue
+	ctx   context.Context
+	begun time.Time // when the slot was granted
+
 	preds    []float64
 	reasons  []bundle.Reason // n*explain
 	nreasons []int
@@ -209,6 +215,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, c *call, name, 
 	}
 	c.e = e
 	md := e.champion
+	// Admitted before the body is read: a flooded model's excess costs only its headers.
+	if err := e.q.admit(); err != nil {
+		s.fail(w, md.vm, s.queueError(e, err))
+		return
+	}
+	defer e.q.leave()
 	c.role = roleChampion
 	if pinned != "" {
 		if md = e.byVersion(pinned); md == nil {
@@ -246,8 +258,15 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, c *call, name, 
 		s.fail(w, md.vm, s.queueError(e, err))
 		return
 	}
+	c.slot, c.ctx, c.begun = e.q, r.Context(), time.Now()
 	err := c.safeScore()
-	e.q.release()
+	if c.slot != nil {
+		e.q.release()
+	}
+	c.slot, c.ctx = nil, nil
+	if qe := (*queueErr)(nil); errors.As(err, &qe) {
+		err = s.queueError(e, qe.err)
+	}
 	if err != nil {
 		s.fail(w, md.vm, err)
 		return
@@ -463,6 +482,7 @@ func (c *call) score() error {
 	}
 	b := c.m.b
 	c.preds = grow(c.preds, c.n)
+	begun := c.begun
 	if k := c.explain; k > 0 {
 		c.reasons = grow(c.reasons, c.n*k)
 		c.nreasons = grow(c.nreasons, c.n)
@@ -472,6 +492,9 @@ func (c *call) score() error {
 				return c.instanceError(i, 0, err)
 			}
 			c.preds[i], c.nreasons[i] = p, len(rs)
+			if begun, err = c.yield(begun, i); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -481,8 +504,31 @@ func (c *call) score() error {
 			return c.instanceError(i, 0, err)
 		}
 		c.preds[i] = p
+		if begun, err = c.yield(begun, i); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// queueErr is a failure to get a slot back after yielding it, which predict answers as it
+// answers a failed acquire.
+type queueErr struct{ err error }
+
+func (e *queueErr) Error() string { return e.err.Error() }
+
+// yield lets others score once c has held its slot for a slice (see queue.yield), after
+// instance i, unless it was the last. If the slot cannot be had again, c holds none.
+func (c *call) yield(begun time.Time, i int) (time.Time, error) {
+	if c.slot == nil || i == c.n-1 {
+		return begun, nil
+	}
+	next, err := c.slot.yield(c.ctx, begun)
+	if err != nil {
+		c.slot = nil
+		return next, &queueErr{err}
+	}
+	return next, nil
 }
 
 // grow returns s with length n, reallocating only when its capacity is short.

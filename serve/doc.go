@@ -78,9 +78,13 @@
 // Retry-After at once), a queue timeout (default 1 s, then 503) and a concurrency cap (default
 // the worker count). Free slots go to the waiting queues in deficit round-robin order, a job's
 // cost being its instance count, so a model flooded with requests gets its share of the
-// slots and no more, while other models' requests wait behind at most one job of each model.
-// A granted job runs on its request's goroutine (no hand-off); an idle server grants at once.
-// Nothing waits without bound.
+// slots and no more, while other models' requests wait behind at most one slice of each
+// model's jobs: a job that has scored for 500 µs gives its slot to another model's waiting job
+// and queues again at the head of its own queue. A request is admitted to its model's queue
+// before its body is read; beyond QueueSize + MaxConcurrent admitted requests of a model, the
+// next gets 429 having cost only its headers, so a flood's decoding, which runs outside the
+// slots, is bounded too. A granted job runs on its request's goroutine (no hand-off); an idle
+// server grants at once. Nothing waits without bound.
 //
 // # Canary and shadow
 //

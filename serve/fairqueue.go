@@ -3,6 +3,8 @@ package serve
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,6 +28,19 @@ import (
 //
 // A job that finds a free slot and no eligible job waiting anywhere runs at once: an idle
 // server adds only a mutex round trip.
+//
+// Two more rules keep a flood from reaching the CPU outside the slots:
+//
+//   - Admission: a request is admitted to its model's queue (admit) before its body is read or
+//     decoded, and counts against the queue until it ends (leave). At most QueueSize +
+//     MaxConcurrent requests of a model are admitted at once; the next gets 429 at once, having
+//     cost the server only its headers. Decoding, which runs on the request's goroutine outside
+//     the slots, so takes at most as much CPU as the model's share of the slots lets through.
+//   - Slices: a job holds its slot for at most sliceLen of scoring at a time (yield): then, if
+//     another model has a job waiting, it gives the slot back and waits for the next at the head
+//     of its own queue; if not, it lets the Go scheduler run other goroutines (the requests
+//     being read and decoded) before going on. A model's large requests (many instances, reason
+//     codes) so delay another model's by at most a slice per slot, not by a whole request.
 
 // Errors of acquire.
 var (
@@ -56,6 +71,7 @@ type queue struct {
 	maxConc  int           // most jobs holding slots
 	waiting  []*waiter     // FIFO
 	running  int
+	admitted int // requests admitted and not yet ended (see admit)
 	deficit  int
 	inTurn   bool // the queue's current round-robin turn has begun (its quantum was added)
 	isActive bool
@@ -71,6 +87,11 @@ type waiter struct {
 
 // quantum is what a queue's deficit grows by per round-robin turn: one instance.
 const quantum = 1
+
+// sliceLen is the longest a job scores before yield gives others a turn: well below the
+// latencies a model's clients expect (milliseconds), well above the cost of a turn (a mutex
+// round trip and, when the slot changes hands, a goroutine switch: about a microsecond).
+const sliceLen = 500 * time.Microsecond
 
 func newScheduler(workers int) *scheduler {
 	s := &scheduler{free: workers}
@@ -100,6 +121,66 @@ func (q *queue) depth() (waiting, running int) {
 	return len(q.waiting), q.running
 }
 
+// admit admits a request to q, or fails with errQueueFull if QueueSize + MaxConcurrent of its
+// requests are admitted already, or with errClosed after close. An admitted request must
+// call leave when it ends.
+func (q *queue) admit() error {
+	s := q.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errClosed
+	case q.admitted >= q.size+q.maxConc:
+		return errQueueFull
+	}
+	q.admitted++
+	return nil
+}
+
+// leave ends an admitted request.
+func (q *queue) leave() {
+	q.s.mu.Lock()
+	q.admitted--
+	q.s.mu.Unlock()
+}
+
+// yield is called by a job holding a slot of q every so often while it scores, with the time
+// its slice began; it returns the time the next slice begins. Once sliceLen has passed, it
+// gives the slot back if another queue has a job that may start, and waits for a slot again at
+// the head of q (see acquireFront); otherwise it lets other goroutines run. It fails only if
+// waiting again fails, and then the job holds no slot.
+func (q *queue) yield(ctx context.Context, begun time.Time) (time.Time, error) {
+	now := time.Now()
+	if now.Sub(begun) < sliceLen {
+		return begun, nil
+	}
+	s := q.s
+	s.mu.Lock()
+	others := false
+	for _, o := range s.active {
+		if o != q && o.eligible() {
+			others = true
+			break
+		}
+	}
+	s.mu.Unlock()
+	if !others {
+		runtime.Gosched()
+		return time.Now(), nil
+	}
+	// Give the slot back and queue again at the head of q, in one step: dispatch hands the
+	// slot on in round-robin order, most likely to the other queue, whose turn it is.
+	s.mu.Lock()
+	s.free++
+	s.running--
+	q.running--
+	if err := q.wait(ctx, 1, true); err != nil {
+		return now, err
+	}
+	return time.Now(), nil
+}
+
 // acquire waits for a slot for a job of the given cost (instances, at least 1). It fails at
 // once with errQueueFull when the queue is full and with errClosed after close; with
 // errQueueTimeout after the queue's timeout and with ctx.Err() when ctx ends first. On success
@@ -122,13 +203,35 @@ func (q *queue) acquire(ctx context.Context, cost int) error {
 		s.mu.Unlock()
 		return errQueueFull
 	}
+	return q.wait(ctx, cost, false)
+}
+
+// wait queues a job of q of the given cost, at the tail of q or at its head (front: a job
+// that yielded, which must not fall behind jobs that came after it), and waits for its slot,
+// as acquire does. The queue's size does not limit it. It is called with s.mu held, and
+// returns without.
+func (q *queue) wait(ctx context.Context, cost int, front bool) error {
+	s := q.s
 	w := s.waiters.Get().(*waiter)
 	w.cost, w.granted = cost, false
-	q.waiting = append(q.waiting, w)
+	if front {
+		q.waiting = slices.Insert(q.waiting, 0, w)
+	} else {
+		q.waiting = append(q.waiting, w)
+	}
 	if !q.isActive {
 		q.isActive = true
 		s.active = append(s.active, q)
 	}
+	if front {
+		// The yielding job's turn is over: the slot goes to the next queue in round-robin order.
+		q.inTurn = false
+		if len(s.active) > 1 && s.active[s.cursor] == q {
+			s.cursor = (s.cursor + 1) % len(s.active)
+		}
+	}
+	// A slot may be free (the one a yielding job just gave back).
+	s.dispatch()
 	timeout := q.timeout
 	s.mu.Unlock()
 

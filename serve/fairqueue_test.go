@@ -264,3 +264,108 @@ func TestFairQueueStress(t *testing.T) {
 	}
 	t.Logf("%d served, %d refused or timed out", ok.Load(), refused.Load())
 }
+
+func TestFairQueueAdmit(t *testing.T) {
+	s := newScheduler(2)
+	q := s.newQueue("q", 3, time.Second, 2) // admits 3 waiting + 2 running
+	for i := range 5 {
+		if err := q.admit(); err != nil {
+			t.Fatalf("admit %d: %v", i, err)
+		}
+	}
+	if err := q.admit(); !errors.Is(err, errQueueFull) {
+		t.Fatalf("admit beyond QueueSize+MaxConcurrent: %v, want errQueueFull", err)
+	}
+	other := s.newQueue("other", 3, time.Second, 2)
+	if err := other.admit(); err != nil {
+		t.Fatalf("another queue: %v", err)
+	}
+	q.leave()
+	if err := q.admit(); err != nil {
+		t.Fatalf("admit after a request left: %v", err)
+	}
+	if err := s.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.admit(); !errors.Is(err, errClosed) {
+		t.Fatalf("admit after close: %v, want errClosed", err)
+	}
+}
+
+// TestFairQueueYield checks that a job past its slice hands its slot to another model's
+// waiting job, comes back before its own model's later jobs, and keeps its slot when nobody
+// else waits.
+func TestFairQueueYield(t *testing.T) {
+	s := newScheduler(1)
+	a := s.newQueue("a", 10, 5*time.Second, 1)
+	b := s.newQueue("b", 10, 5*time.Second, 1)
+	ctx := context.Background()
+	if err := a.acquire(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Within the slice, or past it with nobody waiting: the job keeps its slot.
+	now := time.Now()
+	if begun, err := a.yield(ctx, now); err != nil || !begun.Equal(now) {
+		t.Fatalf("yield within the slice: %v, %v; want the same slice", begun, err)
+	}
+	if begun, err := a.yield(ctx, now.Add(-sliceLen)); err != nil || !begun.After(now) {
+		t.Fatalf("yield with nobody waiting: %v, %v; want a new slice", begun, err)
+	}
+	var r runner
+	r.submit(t, a, "a2", 1, 0) // a later job of the same model
+	r.submit(t, b, "b", 1, 0)  // another model's job
+	// Past the slice with b waiting: the slot goes to b, then back to this job, then to a2.
+	if _, err := a.yield(ctx, time.Now().Add(-sliceLen)); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.order = append(r.order, "a1 again")
+	r.mu.Unlock()
+	a.release()
+	r.wg.Wait()
+	want := []string{"b", "a1 again", "a2"}
+	if len(r.order) != len(want) {
+		t.Fatalf("order %v, want %v", r.order, want)
+	}
+	for i := range want {
+		if r.order[i] != want[i] {
+			t.Fatalf("order %v, want %v", r.order, want)
+		}
+	}
+	if s.free != 1 || s.running != 0 || len(s.active) != 0 {
+		t.Errorf("after all jobs: free %d, running %d, active %d", s.free, s.running, len(s.active))
+	}
+}
+
+// TestFairQueueYieldTimeout checks that a job that cannot get its slot back in time fails
+// holding no slot.
+func TestFairQueueYieldTimeout(t *testing.T) {
+	s := newScheduler(1)
+	a := s.newQueue("a", 10, 20*time.Millisecond, 1)
+	b := s.newQueue("b", 10, 5*time.Second, 1)
+	ctx := context.Background()
+	if err := a.acquire(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		if err := b.acquire(ctx, 1); err != nil {
+			t.Error(err)
+		}
+		close(got)
+		<-done // b keeps the slot past a's timeout
+		b.release()
+	}()
+	waitFor(t, time.Second, "b to queue", func() bool { n, _ := b.depth(); return n == 1 })
+	if _, err := a.yield(ctx, time.Now().Add(-sliceLen)); !errors.Is(err, errQueueTimeout) {
+		t.Fatalf("yield: %v, want errQueueTimeout", err)
+	}
+	<-got
+	close(done)
+	waitFor(t, time.Second, "the slot to be free", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.free == 1 && s.running == 0
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -635,5 +636,85 @@ func TestFloodedModelDoesNotStarveOthers(t *testing.T) {
 	t.Logf("b's worst latency %v while a (%d requests served) was flooded", worst, aDone.Load())
 	if worst > 150*time.Millisecond {
 		t.Errorf("b's worst latency %v behind a's flood", worst)
+	}
+}
+
+// TestAdmissionBeforeBody checks that a request to a model whose queue is full is refused
+// before its body is read: its body here never ends.
+func TestAdmissionBeforeBody(t *testing.T) {
+	f := fixture(t)
+	s := newServer(t, Options{Workers: 1, QueueSize: 1}, FileModel{Name: "m", Path: f.champ})
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	s.testHook = func(*model, bool) {
+		entered <- struct{}{}
+		<-release
+	}
+	var wg sync.WaitGroup
+	for range 2 { // one scoring, one waiting: QueueSize + MaxConcurrent admitted
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decodeV1(t, do(t, s, "POST", "/v1/models/m:predict", v1Body(f.records[0])))
+		}()
+	}
+	<-entered
+	waitFor(t, time.Second, "one waiting", func() bool { n, _ := s.set.Load().lookup("m").q.depth(); return n == 1 })
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		r := httptest.NewRequest("POST", "/v1/models/m:predict", pr)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		done <- w
+	}()
+	select {
+	case w := <-done:
+		if w.Code != 429 || w.Header().Get("Retry-After") == "" {
+			t.Errorf("a request beyond admission: %d %v %s", w.Code, w.Header(), w.Body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a request beyond admission waited for its body")
+	}
+	close(release)
+	wg.Wait()
+}
+
+// TestLongJobYields checks that a model's long job gives its slot to another model's request
+// after a slice, instead of making it wait for the whole job.
+func TestLongJobYields(t *testing.T) {
+	f := fixture(t)
+	s := newServer(t, Options{Workers: 1}, FileModel{Name: "a", Path: f.champ}, FileModel{Name: "b", Path: f.chall})
+	entered := make(chan struct{}, 1)
+	aWaiting := make(chan int, 1)
+	s.testHook = func(md *model, _ bool) {
+		switch md.name {
+		case "a":
+			entered <- struct{}{}
+			time.Sleep(300 * time.Millisecond) // a's first instance takes 300ms of its slot
+		case "b":
+			// a's job, with instances left, waits for its slot back while b scores.
+			n, _ := s.set.Load().lookup("a").q.depth()
+			aWaiting <- n
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		w := do(t, s, "POST", "/v1/models/a:predict", v1Body(f.records[0], f.records[1], f.records[2]))
+		if len(decodeV1(t, w).Predictions) != 3 {
+			t.Errorf("a: %s", w.Body)
+		}
+	}()
+	<-entered
+	go func() {
+		defer wg.Done()
+		decodeV1(t, do(t, s, "POST", "/v1/models/b:predict", v1Body(f.records[0])))
+	}()
+	wg.Wait()
+	if n := <-aWaiting; n != 1 {
+		t.Errorf("while b scored, a had %d jobs waiting, want its yielded one", n)
 	}
 }
