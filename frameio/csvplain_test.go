@@ -284,3 +284,36 @@ func FuzzReadCSVPlain(f *testing.F) {
 		}
 	})
 }
+
+// TestLocalDictShortCache: codes from a worker's dictionary are right whether they come from
+// its cache of short values or from its table: with more distinct values than the cache has
+// slots (so that values evict each other) and with few, of every length around the 8-byte limit,
+// values that differ only in length (trailing zero bytes), and after resets that change the
+// order of first appearance (so that stale cached codes would be wrong).
+func TestLocalDictShortCache(t *testing.T) {
+	few := []string{"", "\x00", "\x00\x00", "a\x00", "a", "DE", "AT", "12345678", "123456789", "\x00\x00\x00\x00\x00\x00\x00\x00", "mcc_5000", "web"}
+	var many []string
+	for i := range 3000 {
+		many = append(many, strconv.Itoa(i), "v"+strconv.Itoa(i)+"xxxx")
+	}
+	many = append(many, few...)
+	seed := newSink(nil, 0).seed
+	for _, vals := range [][]string{few, many} {
+		var ld localDict
+		for round := range 4 {
+			for pass := range 3 {
+				for k := range vals {
+					v := vals[(k*7+pass+round*5)%len(vals)] // another first order each round
+					c := ld.code([]byte(v), seed)
+					if c < 0 || int(c) >= len(ld.vals) || ld.vals[c] != v {
+						t.Fatalf("%d values, round %d pass %d: code(%q) = %d, not its code", len(vals), round, pass, v, c)
+					}
+				}
+			}
+			if len(ld.vals) != len(vals) || len(ld.hashes) != len(vals) {
+				t.Fatalf("round %d: %d values, %d hashes in the dictionary, want %d", round, len(ld.vals), len(ld.hashes), len(vals))
+			}
+			ld.reset()
+		}
+	}
+}
