@@ -161,7 +161,7 @@ func (ex *Explainer) SHAP(x, phi []float64) (expected float64) {
 	ex.x, ex.phi = x, phi[:ex.nf]
 	clear(ex.phi)
 	f := ex.f
-	f.fill(x, ex.s, ex.cc, 1)
+	f.fill(x, ex.s, ex.cc)
 	for i, r := range f.roots {
 		if f.isLeaf(r) {
 			continue // a single leaf explains nothing
@@ -199,9 +199,9 @@ func (ex *Explainer) walk(i uint32, d int) float64 {
 	var hot uint32
 	switch {
 	case n.right&catBit == 0:
-		hot = slotStep(f.nodes, ex.s, 1, 0, i)
+		hot = slotStep(f.nodes, ex.s, i)
 	case n.right&sparseBit == 0:
-		hot = f.catStep(ex.cc, 1, 0, i)
+		hot = f.catStep(ex.cc, i)
 	default:
 		hot = f.next(ex.x, i)
 	}
