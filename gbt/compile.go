@@ -80,6 +80,7 @@ type flat struct {
 	bits        []uint64 // zeroWords zero words, then the dense sets
 	codes       []uint32
 	walk        []wnode // for models whose categorical splits are all dense: see walkStep
+	mwalk       []mnode // for models that can take the mask walk (see maskWalkable), instead of walk
 	hasCat      bool    // some split is categorical
 	catFeatures []catFeature
 	catNever    []uint32 // by feature: its catFeature.never, or 0 if it has no dense sets
@@ -133,7 +134,7 @@ func compile(e *Ensemble) (*flat, error) {
 			cover:  make([]float64, e.NumFeatures),
 		},
 	}
-	c := compiler{maxCode: make([]int64, e.NumFeatures)}
+	c := compiler{maxCode: make([]int64, e.NumFeatures), numSplit: make([]bool, e.NumFeatures)}
 	for j := range c.maxCode {
 		c.maxCode[j] = -1
 	}
@@ -150,7 +151,10 @@ func compile(e *Ensemble) (*flat, error) {
 	if err := f.addCats(&c); err != nil {
 		return nil, err
 	}
-	if f.hasCat && len(f.codes) == 0 {
+	switch {
+	case maskWalkable(f, &c):
+		f.mwalk = maskNodes(f)
+	case f.hasCat && len(f.codes) == 0:
 		f.walk = walkNodes(f.nodes, f.nf)
 	}
 	f.numNodes = len(f.nodes)
@@ -164,10 +168,11 @@ func compile(e *Ensemble) (*flat, error) {
 
 // compiler holds scratch space reused across the trees of one compile.
 type compiler struct {
-	seen    []bool
-	stack   []pending
-	cats    []pendingCats
-	maxCode []int64 // by feature: the largest code of its categorical splits, -1 if none
+	seen     []bool
+	stack    []pending
+	cats     []pendingCats
+	maxCode  []int64 // by feature: the largest code of its categorical splits, -1 if none
+	numSplit []bool  // by feature: it has a numeric split
 }
 
 // pendingCats is the category set of a categorical split, laid out after all trees (addCats).
@@ -230,6 +235,9 @@ func (c *compiler) tree(f *flat, t *Tree) (int, error) {
 		}
 		if nd.DefaultLeft {
 			fn.feat++
+		}
+		if !nd.Categorical {
+			c.numSplit[nd.Feature] = true
 		}
 		if nd.Categorical {
 			f.hasCat = true

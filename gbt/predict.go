@@ -177,6 +177,7 @@ func (f *flat) catLeft(v float64, n *node) bool {
 type rowScratch struct {
 	s  []float64
 	cc []uint32
+	cb []uint64   // code bits, for the mask walk
 	m  [1]float64 // the margin of one row (see walkRows)
 }
 
@@ -185,6 +186,9 @@ func (f *flat) getScratch(rows int) *rowScratch {
 	sc, _ := f.scratch.Get().(*rowScratch)
 	if sc == nil || len(sc.s) < n {
 		sc = &rowScratch{s: make([]float64, n), cc: make([]uint32, n)}
+		if f.mwalk != nil {
+			sc.cb = make([]uint64, n)
+		}
 	}
 	return sc
 }
@@ -192,8 +196,16 @@ func (f *flat) getScratch(rows int) *rowScratch {
 // margin returns base plus the leaf values x reaches, added in tree order.
 func (f *flat) margin(x []float64, base float64) float64 {
 	sc := f.getScratch(1)
-	f.fill(x, sc.s, sc.cc)
 	var m float64
+	if f.mwalk != nil {
+		f.fillMask(x, sc.s, sc.cb)
+		sc.m[0] = base
+		f.maskRows(sc.s, sc.cb, sc.m[:])
+		m = sc.m[0]
+		f.scratch.Put(sc)
+		return m
+	}
+	f.fill(x, sc.s, sc.cc)
 	switch {
 	case f.walk != nil:
 		sc.m[0] = base
@@ -433,13 +445,21 @@ const blockRows = 4 * lanes
 func (f *flat) marginBlock(X []float64, dst []float64, base float64, sc *rowScratch) {
 	nf := f.nf
 	slots := 2*nf + 1
-	if f.hasCat && f.walk == nil {
+	if f.hasCat && f.walk == nil && f.mwalk == nil {
 		// Sparse category sets: one row at a time, their rare branch included.
 		for r := range dst {
 			x := X[r*nf : (r+1)*nf]
 			f.fill(x, sc.s, sc.cc)
 			dst[r] = f.marginCat(x, sc.s, sc.cc, base)
 		}
+		return
+	}
+	if f.mwalk != nil {
+		for r := range dst {
+			f.fillMask(X[r*nf:(r+1)*nf], sc.s[r*slots:], sc.cb[r*slots:])
+			dst[r] = base
+		}
+		f.maskRows(sc.s, sc.cb, dst)
 		return
 	}
 	for r := range dst {

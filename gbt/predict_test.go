@@ -44,18 +44,20 @@ func TestPredictMatchesReference(t *testing.T) {
 // TestWalkLayout checks which walk each kind of model gets, so that the tests above cover each.
 func TestWalkLayout(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		cfg        genConfig
-		walk, cats bool
+		name             string
+		cfg              genConfig
+		mask, walk, cats bool
 	}{
-		{"numeric", genConfig{Trees: 5, Depth: 3, Features: 4}, false, false},
-		{"dense", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: maxDenseCode - 1, SplitProb: 1}, true, true},
-		{"sparse", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: 40, CodeScale: 1000, SplitProb: 1}, false, true},
+		{"numeric", genConfig{Trees: 5, Depth: 3, Features: 4}, false, false, false},
+		{"few codes", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: 61, SplitProb: 1}, true, false, true},
+		{"80 codes", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: 80, SplitProb: 1}, false, true, true},
+		{"dense", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: maxDenseCode - 1, SplitProb: 1}, false, true, true},
+		{"sparse", genConfig{Trees: 5, Depth: 3, Features: 4, NumCat: 2, Codes: 40, CodeScale: 1000, SplitProb: 1}, false, false, true},
 	} {
 		e := genEnsemble(t, rand.New(rand.NewPCG(3, 4)), tc.cfg)
 		f := e.mustCompiled()
-		if (f.walk != nil) != tc.walk || f.hasCat != tc.cats {
-			t.Errorf("%s: branchless walk %v, categorical %v; want %v, %v", tc.name, f.walk != nil, f.hasCat, tc.walk, tc.cats)
+		if (f.mwalk != nil) != tc.mask || (f.walk != nil) != tc.walk || f.hasCat != tc.cats {
+			t.Errorf("%s: mask walk %v, bitset walk %v, categorical %v; want %v, %v, %v", tc.name, f.mwalk != nil, f.walk != nil, f.hasCat, tc.mask, tc.walk, tc.cats)
 		}
 		if f.hasCat && len(f.bits) < zeroWords {
 			t.Errorf("%s: %d words of sets", tc.name, len(f.bits))
@@ -111,5 +113,26 @@ func TestPredictAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(20, func() { e.PredictMarginBatch(X[:10*e.NumFeatures], dst[:10]) }); a != 0 {
 		t.Errorf("PredictMarginBatch of 10 rows allocates %v times", a)
+	}
+}
+
+// TestMixedFeatureSplits checks a model with a feature split both ways, which the mask walk
+// cannot take (it replaces a categorical feature's slots by +Inf).
+func TestMixedFeatureSplits(t *testing.T) {
+	leaf := func(v float64) Node { return Node{Feature: -1, Left: -1, Right: -1, Value: v, Cover: 1} }
+	e := mustNew(t, Ensemble{Objective: SquaredError, NumFeatures: 2, Trees: []Tree{
+		{Nodes: []Node{{Feature: 0, Categorical: true, Categories: []uint32{1, 3}, Left: 1, Right: 2, Cover: 2}, leaf(-1), leaf(1)}},
+		{Nodes: []Node{{Feature: 0, Threshold: 2.5, DefaultLeft: true, Left: 1, Right: 2, Cover: 2}, leaf(-10), leaf(10)}},
+		{Nodes: []Node{{Feature: 1, Categorical: true, Categories: []uint32{0}, Left: 1, Right: 2, Cover: 2}, leaf(-100), leaf(100)}},
+	}})
+	f := e.mustCompiled()
+	if f.mwalk != nil || f.walk == nil {
+		t.Fatalf("mask walk %v, bitset walk %v; want the bitset walk", f.mwalk != nil, f.walk != nil)
+	}
+	nan := math.NaN()
+	for _, x := range [][]float64{{1, 0}, {3, 1}, {2, 0}, {0, nan}, {nan, 0}, {2.5, 5}, {4, 0}, {-1, -1}} {
+		if got, want := e.PredictMargin(x), refMargin(e, x); got != want {
+			t.Errorf("PredictMargin(%v) = %v, reference %v", x, got, want)
+		}
 	}
 }
