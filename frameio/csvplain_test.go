@@ -299,7 +299,7 @@ func TestLocalDictShortCache(t *testing.T) {
 	many = append(many, few...)
 	seed := newSink(nil, 0).seed
 	for _, vals := range [][]string{few, many} {
-		var ld localDict
+		ld := localDict{lookups: shortAfter - 1} // the cache is used from the first lookup on
 		for round := range 4 {
 			for pass := range 3 {
 				for k := range vals {
@@ -310,10 +310,30 @@ func TestLocalDictShortCache(t *testing.T) {
 					}
 				}
 			}
+			if ld.short == nil {
+				t.Fatal("the cache of short values is not used")
+			}
 			if len(ld.vals) != len(vals) || len(ld.hashes) != len(vals) {
 				t.Fatalf("round %d: %d values, %d hashes in the dictionary, want %d", round, len(ld.vals), len(ld.hashes), len(vals))
 			}
 			ld.reset()
 		}
+	}
+}
+
+// TestLocalDictShortCacheSmall: a dictionary that sees few values (a request body) does without
+// the cache, and allocates it once it has seen shortAfter values.
+func TestLocalDictShortCacheSmall(t *testing.T) {
+	seed := newSink(nil, 0).seed
+	var ld localDict
+	for i := range shortAfter - 1 {
+		ld.code([]byte(strconv.Itoa(i%10)), seed)
+	}
+	if ld.short != nil {
+		t.Fatalf("cache allocated after %d lookups, want after %d", shortAfter-1, shortAfter)
+	}
+	ld.code([]byte("x"), seed)
+	if ld.short == nil {
+		t.Fatalf("no cache after %d lookups", shortAfter)
 	}
 }
