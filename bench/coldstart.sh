@@ -7,13 +7,22 @@
 #   bench/coldstart.sh [BUNDLE] [RUNS]    (default: a 300-tree depth-6 bundle trained on 200,000
 #                                          generated rows; 5 runs)
 #
+# RISKFLOW_BIN=path runs that riskflow binary instead of building ./cmd/riskflow (to compare
+# two builds on the same machine). The load average (/proc/loadavg) is printed before and
+# after each series: the machine may be shared. Each series also prints the server's CPU time
+# (user+sys, from start to exit after SIGTERM; less sensitive to other load than the wall
+# time) and the polling client's requests and CPU time (it shares the cores with the server).
+#
 # Everything listens on 127.0.0.1; outputs go to bench/out/coldstart/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out/coldstart
 mkdir -p "$out"
-go build -o bench/out/riskflow ./cmd/riskflow
-rf=bench/out/riskflow
+rf=${RISKFLOW_BIN:-}
+if [ -z "$rf" ]; then
+  go build -o bench/out/riskflow ./cmd/riskflow
+  rf=bench/out/riskflow
+fi
 bundle=${1:-}
 runs=${2:-5}
 if [ -z "$bundle" ]; then
@@ -29,7 +38,7 @@ for i in $(seq 1 10); do cp "$bundle" "$out/m$i.bundle"; done
 echo "bundle: $bundle ($(( $(stat -c %s "$bundle") / 1024 )) KiB), $(nproc) cores"
 
 /usr/bin/python3 - "$rf" "$out" "$runs" <<'PY'
-import json, statistics, subprocess, sys, time, urllib.request
+import json, os, statistics, subprocess, sys, time, urllib.request
 rf, out, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rec = json.loads(open(f"{out}/record.jsonl").readline())
 rec.pop("default", None); rec.pop("true_probability", None)
@@ -40,12 +49,14 @@ for n in (1, 10):
     for i in range(1, n + 1):
         args += ["--model", f"m{i}={out}/m{i}.bundle"]
     url = f"http://127.0.0.1:{port}/v1/models/m{n}:predict"
-    took = []
+    took, cpu, polls, client = [], [], [], []
+    load0 = open("/proc/loadavg").read().split()[0]
     for _ in range(runs):
-        t0 = time.monotonic()
+        t0, c0, k = time.monotonic(), time.process_time(), 0
         p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while True:
+                k += 1
                 try:
                     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
                     with urllib.request.urlopen(req, timeout=5) as r:
@@ -57,10 +68,17 @@ for n in (1, 10):
                     sys.exit(f"no prediction from {url} within 30 s")
                 time.sleep(0.002)
             took.append((time.monotonic() - t0) * 1000)
+            client.append((time.process_time() - c0) * 1000)
+            polls.append(k)
         finally:
             p.terminate()
-            p.wait()
+            _, _, ru = os.wait4(p.pid, 0)
+            p.returncode = 0
+        cpu.append((ru.ru_utime + ru.ru_stime) * 1000)
         time.sleep(0.3)
     print(f"cold start, {n} model(s): " + ", ".join(f"{t:.0f}" for t in took)
-          + f" ms (median {statistics.median(took):.0f} ms)")
+          + f" ms (median {statistics.median(took):.0f} ms; load average {load0} -> "
+          + open("/proc/loadavg").read().split()[0] + ")")
+    print(f"  server CPU (user+sys, to exit) median {statistics.median(cpu):.0f} ms; client: median "
+          + f"{statistics.median(polls):.0f} requests, {statistics.median(client):.0f} ms CPU")
 PY

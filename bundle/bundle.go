@@ -204,10 +204,11 @@ func Encode(w io.Writer, b *Bundle) error {
 
 // Decode reads a bundle file from r, verifying its checksum and every part.
 func Decode(r io.Reader) (*Bundle, error) {
-	payload, digest, err := readContainer(r)
+	payload, digest, free, err := readContainer(r)
 	if err != nil {
 		return nil, err
 	}
+	defer free()
 	b, err := decodePayload(payload)
 	if err != nil {
 		return nil, err

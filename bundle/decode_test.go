@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -172,6 +174,80 @@ func TestDecodePayloadRejects(t *testing.T) {
 				t.Fatalf("the previous decoder: %v", err)
 			}
 		})
+	}
+}
+
+// TestDecodedBundleOwnsItsMemory: nothing decoded refers to the payload's bytes, which Decode
+// frees (unmaps) once it has decoded them: scribbling over the payload after decoding changes
+// nothing.
+func TestDecodedBundleOwnsItsMemory(t *testing.T) {
+	tree, lin, _ := trained(t)
+	for _, b := range append([]*Bundle{tree, lin}, tinyBundles(t)...) {
+		p := bytes.Clone(payloadOf(t, b))
+		got, err := decodePayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range p {
+			p[i] = 'x'
+		}
+		if !bytes.Equal(reencoded(t, got), reencoded(t, b)) {
+			t.Fatalf("%s: the decoded bundle changed with the payload's bytes", b.Meta.ModelType)
+		}
+	}
+}
+
+func TestPayloadBuffer(t *testing.T) {
+	for _, n := range []int{0, 10, 1<<20 - 1, 1 << 20, 3<<20 + 17} {
+		buf, free := payloadBuffer(n)
+		if len(buf) != n || cap(buf) != n {
+			t.Fatalf("payloadBuffer(%d): len %d cap %d", n, len(buf), cap(buf))
+		}
+		for i := range buf {
+			buf[i] = byte(i)
+		}
+		for i := range buf {
+			if buf[i] != byte(i) {
+				t.Fatalf("payloadBuffer(%d): byte %d reads %d", n, i, buf[i])
+			}
+		}
+		free()
+	}
+}
+
+// TestReadLargeBundle reads a bundle whose payload is large enough (over 1 MiB) to go into
+// memory outside the Go heap, twice, and decodes what a damaged copy refuses.
+func TestReadLargeBundle(t *testing.T) {
+	tree, _, _ := trained(t)
+	meta := tree.Meta
+	meta.Params = json.RawMessage(`{"note":"` + strings.Repeat("x", 1<<20) + `"}`)
+	big, err := New(meta, tree.Transformer, tree.GBT, nil, tree.Calibrator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big.bundle")
+	if err := Write(path, big); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(reencoded(t, got), reencoded(t, big)) {
+			t.Fatal("the large bundle reads back differently")
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if _, err := Decode(bytes.NewReader(data)); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("damaged large bundle: %v", err)
+	}
+	if _, err := Decode(bytes.NewReader(data[:len(data)-5])); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("truncated large bundle: %v", err)
 	}
 }
 

@@ -43,45 +43,50 @@ func writeContainer(w io.Writer, payload []byte) error {
 	return err
 }
 
-// readContainer reads and verifies a container, returning its payload and its SHA-256 (hex).
-func readContainer(r io.Reader) (payload []byte, digest string, err error) {
+// readContainer reads and verifies a container, returning its payload, its SHA-256 (hex) and
+// the function that frees the payload (see payloadBuffer), to call once it is decoded. On
+// error nothing needs freeing.
+func readContainer(r io.Reader) (payload []byte, digest string, free func(), err error) {
 	br := bufio.NewReader(io.LimitReader(r, MaxPayload+maxHeaderBytes+1))
 	header, err := br.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) || len(header) > maxHeaderBytes {
-			return nil, "", fmt.Errorf("%w: no header line", ErrCorrupt)
+			return nil, "", nil, fmt.Errorf("%w: no header line", ErrCorrupt)
 		}
-		return nil, "", fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+		return nil, "", nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	fields := strings.Fields(string(header))
 	if len(fields) != 4 || fields[0] != magic {
-		return nil, "", fmt.Errorf("%w: bad header %q", ErrCorrupt, truncate(string(header), 60))
+		return nil, "", nil, fmt.Errorf("%w: bad header %q", ErrCorrupt, truncate(string(header), 60))
 	}
 	if v, err := strconv.Atoi(fields[1]); err != nil || v != containerVer {
-		return nil, "", fmt.Errorf("%w: container version %q is not supported (this riskflow reads version %d)", ErrCorrupt, fields[1], containerVer)
+		return nil, "", nil, fmt.Errorf("%w: container version %q is not supported (this riskflow reads version %d)", ErrCorrupt, fields[1], containerVer)
 	}
 	want, ok := strings.CutPrefix(fields[2], "sha256=")
 	if !ok || len(want) != 64 {
-		return nil, "", fmt.Errorf("%w: bad checksum field %q", ErrCorrupt, fields[2])
+		return nil, "", nil, fmt.Errorf("%w: bad checksum field %q", ErrCorrupt, fields[2])
 	}
 	lenText, ok := strings.CutPrefix(fields[3], "bytes=")
 	n, err := strconv.ParseInt(lenText, 10, 64)
 	if !ok || err != nil || n < 0 || n > MaxPayload {
-		return nil, "", fmt.Errorf("%w: bad length field %q", ErrCorrupt, fields[3])
+		return nil, "", nil, fmt.Errorf("%w: bad length field %q", ErrCorrupt, fields[3])
 	}
-	payload = make([]byte, n)
+	payload, free = payloadBuffer(int(n))
 	got, err := io.ReadFull(br, payload)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCorrupt, got, n)
+		free()
+		return nil, "", nil, fmt.Errorf("%w: truncated: payload has %d of %d bytes", ErrCorrupt, got, n)
 	}
 	if extra, _ := br.Peek(1); len(extra) > 0 {
-		return nil, "", fmt.Errorf("%w: trailing bytes after the %d-byte payload", ErrCorrupt, n)
+		free()
+		return nil, "", nil, fmt.Errorf("%w: trailing bytes after the %d-byte payload", ErrCorrupt, n)
 	}
 	sum := sha256.Sum256(payload)
 	if digest = hex.EncodeToString(sum[:]); digest != want {
-		return nil, "", fmt.Errorf("%w: checksum mismatch: payload sha256 %s, header says %s (the file was altered or damaged)", ErrCorrupt, digest[:12], want[:12])
+		free()
+		return nil, "", nil, fmt.Errorf("%w: checksum mismatch: payload sha256 %s, header says %s (the file was altered or damaged)", ErrCorrupt, digest[:12], want[:12])
 	}
-	return payload, digest, nil
+	return payload, digest, free, nil
 }
 
 // Write writes b to path atomically (temporary file, fsync, rename).

@@ -60,6 +60,17 @@ func TestDecodeJSONPrefix(t *testing.T) {
 			if !bytes.Equal(got, wantJSON) {
 				t.Fatalf("decoded %s, want %s", got, wantJSON)
 			}
+			// Nothing refers to the input's bytes.
+			scratch := []byte(in)
+			if e, _, err = DecodeJSONPrefix(scratch); err != nil {
+				t.Fatal(err)
+			}
+			for i := range scratch {
+				scratch[i] = 'x'
+			}
+			if got, err = json.Marshal(e); err != nil || !bytes.Equal(got, wantJSON) {
+				t.Fatalf("after overwriting the input: %s, %v", got, err)
+			}
 			// Compiled: ready to predict.
 			x := []float64{100, 30, 3}
 			if p, q := e.PredictMargin(x), want.PredictMargin(x); p != q {
