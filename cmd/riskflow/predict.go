@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"riskflow/bundle"
 	"riskflow/frame"
@@ -248,32 +249,83 @@ type reject struct {
 	reason string
 }
 
+// run reads, scores and writes the chunks in a pipeline of three goroutines, so that reading
+// the next chunk and writing the last one overlap with scoring (which uses every core for the
+// trees but one for the rest): the chunks are written in order, and the first error stops all
+// three. Each stage holds at most one chunk beyond the one it works on.
 func (s *predictStream) run(ctx context.Context) error {
-	for {
-		chunk, err := s.r.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return nil
+	g, ctx := errgroup.WithContext(ctx)
+	chunks := make(chan *frame.Frame, 1)
+	outs := make(chan scored, 1)
+	g.Go(func() error {
+		defer close(chunks)
+		for {
+			chunk, err := s.r.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			select {
+			case chunks <- chunk:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		if err != nil {
-			return err
+	})
+	g.Go(func() error {
+		defer close(outs)
+		for chunk := range chunks {
+			sc, err := s.chunk(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			select {
+			case outs <- sc:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		if err := s.chunk(ctx, chunk); err != nil {
-			return err
+		return nil
+	})
+	g.Go(func() error {
+		for sc := range outs {
+			if err := s.w.Write(sc.out); err != nil {
+				return err
+			}
+			if sc.rejects != nil {
+				if err := s.rw.Write(sc.rejects); err != nil {
+					return err
+				}
+			}
+			s.bar.Add(int64(sc.rows))
 		}
-		s.read += chunk.Len()
-		s.bar.Add(int64(chunk.Len()))
-	}
+		return nil
+	})
+	err := g.Wait()
+	// A stage that stopped early may leave the others' channels undrained: nothing more is read
+	// from them once Wait has returned, and their goroutines have all returned.
+	return err
 }
 
-// chunk scores one chunk; s.read is the number of rows before it.
-func (s *predictStream) chunk(ctx context.Context, chunk *frame.Frame) error {
+// scored is one chunk's output: the rows to write, the rejected rows (nil if none) and the
+// number of rows read.
+type scored struct {
+	out, rejects *frame.Frame
+	rows         int
+}
+
+// chunk scores one chunk and returns what to write; s.read is the number of rows before it.
+// The output owns its probabilities: the writer may still hold it while the next chunk scores.
+func (s *predictStream) chunk(ctx context.Context, chunk *frame.Frame) (scored, error) {
 	var rejects []reject
 	typed, rows := chunk, []int(nil) // rows: typed's rows in chunk, nil when all of them
 	if len(s.textKinds) > 0 {
 		var why []string
 		var err error
 		if typed, why, err = typeColumns(ctx, chunk, s.textKinds); err != nil {
-			return err
+			return scored{}, err
 		}
 		if why != nil {
 			for i, reason := range why {
@@ -287,20 +339,20 @@ func (s *predictStream) chunk(ctx context.Context, chunk *frame.Frame) error {
 		}
 	}
 	m := typed.Len()
-	s.p = resize(s.p, m)
+	s.p = make([]float64, m)
 	if s.k > 0 {
 		s.reasons = resize(s.reasons, m*s.k)
 	}
 	bad, err := s.score(ctx, typed)
 	if err != nil {
-		return err
+		return scored{}, err
 	}
 	if len(bad) > 0 && !s.skip {
 		at := bad[0].Row
 		if rows != nil {
 			at = rows[at]
 		}
-		return fmt.Errorf("predict: %s: row %d: %w (use --on-error skip to write bad rows to a rejects file)", s.in, s.read+at+1, bad[0].Err)
+		return scored{}, fmt.Errorf("predict: %s: row %d: %w (use --on-error skip to write bad rows to a rejects file)", s.in, s.read+at+1, bad[0].Err)
 	}
 	keep := []int(nil) // typed's rows that scored; nil when all of them
 	if len(bad) > 0 {
@@ -319,17 +371,19 @@ func (s *predictStream) chunk(ctx context.Context, chunk *frame.Frame) error {
 			keep = append(keep, i)
 		}
 	}
-	if err := s.write(typed, keep); err != nil {
-		return err
+	out := scored{rows: chunk.Len()}
+	if out.out, err = s.output(typed, keep); err != nil {
+		return scored{}, err
 	}
 	if len(rejects) > 0 {
-		if err := s.writeRejects(chunk, rejects); err != nil {
-			return err
+		if out.rejects, err = s.rejectsFrame(chunk, rejects); err != nil {
+			return scored{}, err
 		}
 	}
 	s.scored += m - len(bad)
 	s.rejected += len(rejects)
-	return nil
+	s.read += chunk.Len()
+	return out, nil
 }
 
 // score scores f into s.p (and s.reasons) and returns the rows the transformer rejects, in
@@ -363,8 +417,8 @@ func (s *predictStream) score(ctx context.Context, f *frame.Frame) ([]bundle.Row
 	return bad, nil
 }
 
-// write writes the scored rows keep of f (all when keep is nil) to the output.
-func (s *predictStream) write(f *frame.Frame, keep []int) error {
+// output returns the output rows of the scored rows keep of f (all when keep is nil).
+func (s *predictStream) output(f *frame.Frame, keep []int) (*frame.Frame, error) {
 	p, reasons, k := s.p, s.reasons, s.k
 	if keep != nil {
 		p = make([]float64, len(keep))
@@ -405,13 +459,13 @@ func (s *predictStream) write(f *frame.Frame, keep []int) error {
 	}
 	out, err := frame.New(cols...)
 	if err != nil {
-		return fmt.Errorf("predict: %w", err)
+		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return s.w.Write(out)
+	return out, nil
 }
 
-// writeRejects writes the rejected rows of chunk, as read, with their row numbers and reasons.
-func (s *predictStream) writeRejects(chunk *frame.Frame, rejects []reject) error {
+// rejectsFrame returns the rejected rows of chunk, as read, with their row numbers and reasons.
+func (s *predictStream) rejectsFrame(chunk *frame.Frame, rejects []reject) (*frame.Frame, error) {
 	slices.SortFunc(rejects, func(a, b reject) int { return a.row - b.row })
 	idx := make([]int, len(rejects))
 	nums := make([]float64, len(rejects))
@@ -423,9 +477,9 @@ func (s *predictStream) writeRejects(chunk *frame.Frame, rejects []reject) error
 	cols = append(cols, frame.NumericColumn(s.rowCol, nums), frame.StringColumn(s.reasonCol, why))
 	f, err := frame.New(cols...)
 	if err != nil {
-		return fmt.Errorf("predict: rejects: %w", err)
+		return nil, fmt.Errorf("predict: rejects: %w", err)
 	}
-	return s.rw.Write(f)
+	return f, nil
 }
 
 func resize[T any](s []T, n int) []T {

@@ -306,3 +306,46 @@ func formatOf(t *testing.T, path string) frameio.Format {
 	}
 	return f
 }
+
+// TestPredictManyChunks runs predict over three chunks of the reader (65,536 rows each), so
+// that reading, scoring and writing overlap: rows come out in order, bad rows in any chunk are
+// rejected with their row numbers, and a failure in a late chunk leaves no output file.
+func TestPredictManyChunks(t *testing.T) {
+	const n = 140_000
+	dir, model, test := strictModel(t, n)
+	clean := filepath.Join(dir, "clean.csv")
+	mustRun(t, "predict", "--bundle", model, "--in", test, "--out", clean, "-q")
+	in, out := readCSV(t, test), readCSV(t, clean)
+	if len(out) != n+1 {
+		t.Fatalf("%d output rows, want %d", len(out)-1, n)
+	}
+	for i := 1; i <= n; i++ {
+		if out[i][0] != in[i][0] {
+			t.Fatalf("output row %d is order %s, input row %d is %s", i, out[i][0], i, in[i][0])
+		}
+	}
+
+	edits := []edit{{100, "customer_age", "", "customer_age"}, {70_000, "market", "zz", "zz"}, {139_999, "customer_age", "", "customer_age"}}
+	bad := filepath.Join(dir, "bad.csv")
+	writeEdited(t, test, bad, edits)
+	skipped := filepath.Join(dir, "skipped.csv")
+	mustRun(t, "predict", "--bundle", model, "--in", bad, "--out", skipped, "--on-error", "skip", "-q")
+	rows, _, _ := readRejects(t, filepath.Join(dir, "skipped.rejects.csv"))
+	if !slices.Equal(rows, []int{100, 70_000, 139_999}) {
+		t.Errorf("rejected rows %v", rows)
+	}
+	if got := readCSV(t, skipped); len(got) != n-len(edits)+1 {
+		t.Errorf("%d scored rows, want %d", len(got)-1, n-len(edits))
+	}
+
+	failed := filepath.Join(dir, "failed.csv")
+	late := filepath.Join(dir, "late.csv")
+	writeEdited(t, test, late, []edit{{131_073, "customer_age", "", ""}})
+	code, _, errOut := runCLI(t, "predict", "--bundle", model, "--in", late, "--out", failed, "-q")
+	if code != exitError || !strings.Contains(errOut, "row 131073: ") {
+		t.Fatalf("exit %d, stderr %q; want a failure at row 131073", code, errOut)
+	}
+	if _, err := os.Stat(failed); err == nil {
+		t.Fatal("a failed run left an output file")
+	}
+}
