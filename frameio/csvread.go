@@ -41,6 +41,10 @@ import (
 // (median ~1.6) CPU-s per 1,000,000-row read before the partitioned ID merge, the arenas, the
 // segments and the overlapped scan, 1.08-1.59 (median ~1.3) after; wall clock 527k-955k rows/s
 // before, 512k-1,345k after (see the comments at merge and dictPart.touch for the parts).
+// Then records without quotes got a fused split-and-parse (see parsePlain) and low-cardinality
+// columns a cache of short values (see localDict.code): alternating 12 runs of the benchmark with
+// the previous build at load averages 1.4-8.8, the median went from 1.19 to 1.00 CPU-s per read;
+// at a load of ~1.5, 1.58M-1.97M rows/s (0.51-0.63 s per read).
 
 const (
 	maxRecordBytes  = 64 << 20 // a longer record is an error (usually an unbalanced quote)
@@ -951,9 +955,10 @@ func (wk *csvWorker) parse(d *csvDecoder, chunk []byte, dst []colDst, seed mapha
 // Measured hot path: the general path splits a field (fieldIter.next: a call, bytes.IndexByte
 // and the quote checks) and then parses it, passing over the bytes twice; here numeric cells,
 // 14 of the 25 columns of genOrders, are split and parsed in one pass (scanNumber) and the other
-// fields are split with a word-at-a-time search (fieldEnd). The parse phase of a
-// 1,000,000 × 25 read went from ~0.75 to ~0.5 CPU-s on the project machine (see the CPU
-// profile of BenchmarkReadCSV).
+// fields are split with a word-at-a-time search (fieldEnd). Measured on the project machine
+// (2 cores, shared; `go test ./frameio -run '^$' -bench ParseCSVChunk -benchtime 20x -cpu 1
+// -count 3`, alternating builds, best of 9 runs each): the parse phase went from 464 to 376
+// ns/row (and to ~350 with the short-value cache of localDict.code).
 func (wk *csvWorker) parsePlain(d *csvDecoder, rec []byte, r int, dst []colDst, seed maphash.Seed) bool {
 	fieldCol, nfields := d.fieldCol, d.nfields
 	p := 0
@@ -1035,7 +1040,9 @@ func (wk *csvWorker) cell(d *csvDecoder, dst []colDst, j, r int, b []byte, quote
 // parseNumber, whose fast path this is fused with the field split: the digits form an integer
 // m < 10^15 < 2^53, held exactly, and v = m / 10^k with 10^k exact (k ≤ 15), and IEEE division
 // rounds correctly, so v has the bits strconv.ParseFloat returns. FuzzScanNumber checks that bit
-// for bit.
+// for bit. A variant that read the digits eight bytes at a time (SWAR: a digit mask and three
+// multiplications per run) was measured and dropped: 21 against 14 ns per genOrders cell alone,
+// and no difference in BenchmarkParseCSVChunk.
 func scanNumber(rec []byte, p int) (v float64, end int, ok bool) {
 	i, n := p, len(rec)
 	neg := false
