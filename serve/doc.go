@@ -76,11 +76,12 @@
 // Scoring runs in Options.Workers slots (default GOMAXPROCS) shared by all models. Each model
 // has a bounded queue (Limits.QueueSize, default 64: a request finding it full gets 429 with
 // Retry-After at once), a queue timeout (default 1 s, then 503) and a concurrency cap (default
-// the worker count). Free slots go to the waiting queues in deficit round-robin order, a job's
-// cost being its instance count, so a model flooded with requests gets its share of the
-// slots and no more, while other models' requests wait behind at most one slice of each
-// model's jobs: a job that has scored for 500 µs gives its slot to another model's waiting job
-// and queues again at the head of its own queue. A request is admitted to its model's queue
+// the worker count less one, at least one: a flooded model leaves a worker to the others).
+// Free slots go to the waiting queues in deficit round-robin order, a job's cost being its
+// instance count, so a model flooded with requests gets its share of the slots and no more,
+// while other models' requests wait behind at most one slice of each model's jobs: a job that
+// has scored for 500 µs gives its slot to another model's waiting job and queues again at the
+// head of its own queue. A request is admitted to its model's queue
 // before its body is read; beyond QueueSize + MaxConcurrent admitted requests of a model, the
 // next gets 429 having cost only its headers, so a flood's decoding, which runs outside the
 // slots, is bounded too. A granted job runs on its request's goroutine (no hand-off); an idle

@@ -62,7 +62,10 @@ type Options struct {
 	// documentation). Default runtime.GOMAXPROCS(0).
 	Workers int
 	// QueueSize, QueueTimeout and MaxConcurrent are each model's Limits unless its ModelSpec
-	// says otherwise. Defaults 64 requests, 1 s and Workers.
+	// says otherwise. Defaults 64 requests, 1 s and Workers − 1 (at least 1): one model's
+	// flood then leaves a worker's worth of CPU to the others' requests, which on a small
+	// machine need it for their HTTP and decoding more than for scoring (bench/noisy.sh: the
+	// other model's p99 3.8–3.9 ms against 16–17 ms with Workers, on 2 cores).
 	QueueSize     int
 	QueueTimeout  time.Duration
 	MaxConcurrent int
@@ -137,7 +140,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Workers, runtime.GOMAXPROCS(0))
 	def(&o.QueueSize, DefaultQueueSize)
 	defDur(&o.QueueTimeout, DefaultQueueTimeout)
-	def(&o.MaxConcurrent, o.Workers)
+	def(&o.MaxConcurrent, max(1, o.Workers-1))
 	def(&o.ShadowQueue, DefaultShadowQueue)
 	def(&o.ShadowWorkers, max(1, o.Workers/2))
 	defDur(&o.PollInterval, DefaultPollInterval)

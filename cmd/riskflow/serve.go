@@ -113,7 +113,7 @@ random key per run if unset).`,
 	fl.IntVar(&sf.workers, "workers", 0, "scoring slots shared by all models (0: the number of CPUs)")
 	fl.IntVar(&sf.queueSize, "queue-size", serve.DefaultQueueSize, "requests that may wait per model; more get 429")
 	fl.DurationVar(&sf.queueTimeout, "queue-timeout", serve.DefaultQueueTimeout, "longest wait for a scoring slot; then 503")
-	fl.IntVar(&sf.maxConcurrent, "max-concurrent", 0, "requests of one model scored at once (0: --workers)")
+	fl.IntVar(&sf.maxConcurrent, "max-concurrent", 0, "requests of one model scored at once (0: --workers - 1, at least 1, so that a flooded model leaves a worker to the others)")
 	fl.StringVar(&sf.maxBody, "max-body", "1MiB", "largest request body; larger ones get 413")
 	fl.IntVar(&sf.maxInstances, "max-instances", serve.DefaultMaxInstances, "most instances per request; more get 413")
 	fl.DurationVar(&sf.poll, "poll", serve.DefaultPollInterval, "how often bundle files are checked for changes (0: never; SIGHUP still reloads)")
