@@ -1,16 +1,21 @@
 #!/usr/bin/python3
 """Python batch-prediction reference for bench/predict_vs_python.sh.
 
-Trains the preprocessing (pandas + a scikit-learn ColumnTransformer with one-hot categoricals,
-the same derived datetime columns as bench/xgb_reference.py) and an XGBoost model (hist, the
-given trees/depth/learning rate, 2 threads) on TRAIN.csv, untimed. Then times what a Python
-batch-scoring job does with the fitted pipeline on SCORE.csv: pandas.read_csv,
-ColumnTransformer.transform, booster.inplace_predict and DataFrame.to_csv of the id and the
-probability to OUT.csv. Prints a JSON document with the timings.
+fit: trains the preprocessing (pandas + a scikit-learn ColumnTransformer with one-hot
+categoricals, the same derived datetime columns as bench/xgb_reference.py) and an XGBoost model
+(hist, the given trees/depth/learning rate, 2 threads) on TRAIN.csv and pickles both to
+MODEL.pkl; prints {"fit_s": ...}.
 
-usage: xgb_predict.py TRAIN.csv SCORE.csv OUT.csv TREES DEPTH ETA
+score: loads MODEL.pkl (untimed), then times what a Python batch-scoring job does with the
+fitted pipeline on SCORE.csv: pandas.read_csv, ColumnTransformer.transform,
+booster.inplace_predict and DataFrame.to_csv of the id and the probability to OUT.csv. Prints a
+JSON document with the timings.
+
+usage: xgb_predict.py fit TRAIN.csv MODEL.pkl TREES DEPTH ETA
+       xgb_predict.py score MODEL.pkl SCORE.csv OUT.csv
 """
 import json
+import pickle
 import sys
 import time
 
@@ -37,10 +42,7 @@ def derive(df):
     return df
 
 
-def main():
-    train_path, score_path, out_path = sys.argv[1:4]
-    trees, depth, eta = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-
+def fit(train_path, model_path, trees, depth, eta):
     tr = derive(pd.read_csv(train_path))
     feats = [c for c in tr.columns if c not in NOT_FEATURES and not c.endswith("_ts")]
     cats = [c for c in feats if tr[c].dtype == object]
@@ -56,8 +58,17 @@ def main():
     booster = xgb.train(params, xgb.DMatrix(x_tr, label=tr[LABEL].astype(np.float64), nthread=2),
                         num_boost_round=trees)
     fit_s = time.perf_counter() - t0
-    del tr, x_tr
+    with open(model_path, "wb") as f:
+        pickle.dump({"ct": ct, "feats": feats, "booster": booster}, f)
+    json.dump({"fit_s": fit_s}, sys.stdout)
+    print()
 
+
+def score(model_path, score_path, out_path):
+    with open(model_path, "rb") as f:
+        m = pickle.load(f)
+    ct, feats, booster = m["ct"], m["feats"], m["booster"]
+    booster.set_param({"nthread": 2})
     t1 = time.perf_counter()
     df = derive(pd.read_csv(score_path))
     t2 = time.perf_counter()
@@ -71,14 +82,22 @@ def main():
         "rows": int(len(df)),
         "features": int(x.shape[1]),
         "xgboost_version": xgb.__version__,
-        "fit_s": fit_s,
         "read_s": t2 - t1,
         "transform_s": t3 - t2,
         "predict_s": t4 - t3,
         "write_s": t5 - t4,
         "total_s": t5 - t1,
-    }, sys.stdout, indent=2)
+    }, sys.stdout)
     print()
+
+
+def main():
+    if len(sys.argv) == 7 and sys.argv[1] == "fit":
+        fit(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "score":
+        score(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit(__doc__)
 
 
 if __name__ == "__main__":
