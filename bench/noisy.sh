@@ -34,19 +34,7 @@ port=18180
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-
-wait_ok() {
-  local url=$1 i
-  for i in $(seq 1 3000); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)" = 200 ] && return 0
-    sleep 0.01
-  done
-  echo "timed out waiting for $url" >&2; return 1
-}
-lt() {
-  local label=$1; shift
-  "$rf" loadtest --json --timeout 5s "$@" | while IFS= read -r line; do printf '%s\t%s\n' "$label" "$line"; done >> "$sd/results.tsv"
-}
+. bench/lib.sh
 
 echo "== bundle"
 if [ -f "$out/predict.bundle" ]; then

@@ -31,27 +31,7 @@ port_rf=18080 port_ceil=18090 port_cold=18081
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-
-now() { date +%s%N; }
-# wait_ok URL [BODY]: poll until the URL answers 200 (at most 3000 tries, 10 ms apart).
-wait_ok() {
-  local url=$1 body=${2:-} i
-  for i in $(seq 1 3000); do
-    if [ -n "$body" ]; then
-      code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$body" "$url" || true)
-    else
-      code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
-    fi
-    [ "$code" = 200 ] && return 0
-    sleep 0.01
-  done
-  echo "timed out waiting for $url" >&2; return 1
-}
-# lt LABEL loadtest-flags...: run riskflow loadtest --json, keep each report under LABEL.
-lt() {
-  local label=$1; shift
-  "$rf" loadtest --json --timeout 5s "$@" | while IFS= read -r line; do printf '%s\t%s\n' "$label" "$line"; done >> "$sd/results.tsv"
-}
+. bench/lib.sh
 
 echo "== model bundles"
 if [ -f "$out/model.bundle" ]; then
