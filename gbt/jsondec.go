@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // This file is a hand-written decoder for the JSON form of an Ensemble (see wireEnsemble).
@@ -28,6 +29,13 @@ import (
 
 // jsonDecoder parses one JSON document held in memory. Its errors carry no "gbt:" prefix:
 // decodeJSON adds it once, with the place in the model.
+// Sizing of the first block of nodes (see tree): the fewest bytes of JSON a node takes in
+// practice, and the most nodes the first block holds.
+const (
+	minNodeJSON   = 50
+	maxFirstBlock = 1 << 20
+)
+
 type jsonDecoder struct {
 	b     []byte
 	i     int      // next byte
@@ -187,7 +195,16 @@ func (d *jsonDecoder) tree(hint int) ([]Node, error) {
 		// (17.5k -> 13.3k page faults). A tree that outgrows the block's free space moves
 		// to its own array by append, and the free space stays for the next tree.
 		if len(d.nodes) < max(hint, 1) {
-			d.nodes = make([]Node, max(4096, hint, d.used/2))
+			n := max(4096, hint, d.used/2)
+			if d.used == 0 {
+				// The first block is sized from the bytes left (a node takes 60-90 bytes of
+				// JSON) and, when large, given huge pages (see adviseHuge).
+				n = max(n, min((len(d.b)-d.i)/minNodeJSON, maxFirstBlock))
+			}
+			d.nodes = make([]Node, n)
+			if size := uintptr(n) * unsafe.Sizeof(Node{}); size >= 4<<20 {
+				adviseHuge(unsafe.Pointer(unsafe.SliceData(d.nodes)), size)
+			}
 		}
 		nodes = d.nodes[:0]
 		if d.consume(']') {
