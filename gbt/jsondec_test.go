@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // referenceDecode is the decoder UnmarshalJSON used before the hand-written one:
@@ -332,5 +333,35 @@ func TestUnmarshalJSONEmptyLists(t *testing.T) {
 	var e Ensemble
 	if err := e.UnmarshalJSON(b); !errors.Is(err, ErrInvalid) {
 		t.Errorf("no names for 3 features: error %v, want ErrInvalid", err)
+	}
+}
+
+// TestUnmarshalJSONLargeModel decodes a model large enough for the first node block to be
+// advised as huge pages, and checks that it predicts as the original does and that its trees
+// do not share capacity (appending to one must not write into the next).
+func TestUnmarshalJSONLargeModel(t *testing.T) {
+	e, X := benchModel(t)
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est := uintptr(len(data)/minNodeJSON) * unsafe.Sizeof(Node{}); est < 4<<20 {
+		t.Fatalf("first block of %d bytes: the test model is too small to reach the huge-page path", est)
+	}
+	var got Ensemble
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got.Trees {
+		if n := got.Trees[i].Nodes; cap(n) != len(n) {
+			t.Fatalf("tree %d: %d nodes with capacity %d", i, len(n), cap(n))
+		}
+	}
+	nf := e.NumFeatures
+	for r := range len(X) / nf {
+		x := X[r*nf : (r+1)*nf]
+		if a, b := e.PredictMargin(x), got.PredictMargin(x); a != b {
+			t.Fatalf("row %d: margin %v after decoding, %v before", r, b, a)
+		}
 	}
 }
