@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -171,7 +172,8 @@ var stageOrder = []string{StagePreprocess, StageTrain, StagePredict, StageReport
 // Stages returns the stage names in the order they run.
 func Stages() []string { return slices.Clone(stageOrder) }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+// nameRE is compiled on first use, not at every start of the binary.
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`) })
 
 // Validate checks the spec and fills in defaults.
 func (s *Spec) Validate() error {
@@ -233,14 +235,14 @@ func (s *Spec) Validate() error {
 			return fmt.Errorf("matrix.%s: no values", k)
 		}
 		for _, v := range vals {
-			if !nameRE.MatchString(v) {
+			if !nameRE().MatchString(v) {
 				return fmt.Errorf("matrix.%s: value %q: use letters, digits, '_', '-' and '.'", k, v)
 			}
 		}
 	}
 	for _, job := range s.Jobs() {
 		name := job.Expand(s.Deploy.Model)
-		if !nameRE.MatchString(name) {
+		if !nameRE().MatchString(name) {
 			return fmt.Errorf("deploy.model %q: %q is not a valid model name", s.Deploy.Model, name)
 		}
 		if _, err := parseFilter(job.Expand(s.Data.Filter)); err != nil {
@@ -427,7 +429,9 @@ type cond struct {
 	val string
 }
 
-var condRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))\s*$`)
+var condRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))\s*$`)
+})
 
 // parseFilter parses `col == "v" and col2 != "w"`; "" is no filter.
 func parseFilter(s string) (filter, error) {
@@ -436,7 +440,7 @@ func parseFilter(s string) (filter, error) {
 	}
 	var f filter
 	for _, part := range regexp.MustCompile(`\s+and\s+`).Split(s, -1) {
-		m := condRE.FindStringSubmatch(part)
+		m := condRE().FindStringSubmatch(part)
 		if m == nil {
 			return nil, fmt.Errorf("%q: want col == \"value\" (or !=), joined by and", part)
 		}

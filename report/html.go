@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"sync"
 
 	"gonum.org/v1/plot/vg"
 
@@ -64,18 +65,20 @@ func (r *Report) HTML() ([]byte, error) {
 		data.Compare, data.Paired, data.Decisions = r.comparisonRows(), r.pairedText(), r.decisionText()
 	}
 	var buf bytes.Buffer
-	if err := htmlPage.Execute(&buf, data); err != nil {
+	if err := htmlPage().Execute(&buf, data); err != nil {
 		return nil, fmt.Errorf("report: rendering HTML: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
-var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
-	"f4":   func(v float64) string { return fmt.Sprintf("%.4f", v) },
-	"inc":  func(i int) int { return i + 1 },
-	"flag": func(row []string) string { return row[len(row)-1] },
-}).Parse(`<!DOCTYPE html>
+// htmlPage is parsed on first use, not at every start of the binary.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+		"f4":   func(v float64) string { return fmt.Sprintf("%.4f", v) },
+		"inc":  func(i int) int { return i + 1 },
+		"flag": func(row []string) string { return row[len(row)-1] },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -187,3 +190,4 @@ nav a { margin-right: 14px; color: #1f5fa8; }
 </body>
 </html>
 `))
+})
