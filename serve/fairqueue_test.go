@@ -36,7 +36,7 @@ func (r *runner) submit(t *testing.T, q *queue, label string, cost int, d time.D
 		time.Sleep(d)
 		q.release()
 	}()
-	waitFor(t, time.Second, "the job to queue", func() bool {
+	waitFor(t, 5*time.Second, "the job to queue", func() bool {
 		n, _ := q.depth()
 		return n > before || started.Load()
 	})
