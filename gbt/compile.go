@@ -140,6 +140,7 @@ func compile(e *Ensemble) (*flat, error) {
 	}
 	for i := range e.Trees {
 		f.roots[i] = uint32(len(f.nodes))
+		c.treeIdx = int32(i)
 		d, err := c.tree(f, &e.Trees[i])
 		if err != nil {
 			return nil, fmt.Errorf("tree %d: %w", i, err)
@@ -148,7 +149,7 @@ func compile(e *Ensemble) (*flat, error) {
 		f.gdepth[i/lanes] = max(f.gdepth[i/lanes], int32(d))
 		f.maxDepth = max(f.maxDepth, d)
 	}
-	if err := f.addCats(&c); err != nil {
+	if err := f.addCats(&c, e.Trees); err != nil {
 		return nil, err
 	}
 	switch {
@@ -171,15 +172,19 @@ type compiler struct {
 	seen     []bool
 	stack    []pending
 	cats     []pendingCats
+	treeIdx  int32   // the tree being compiled
 	maxCode  []int64 // by feature: the largest code of its categorical splits, -1 if none
 	numSplit []bool  // by feature: it has a numeric split
 }
 
-// pendingCats is the category set of a categorical split, laid out after all trees (addCats).
+// pendingCats is a categorical split whose set is laid out after all trees (addCats): flat
+// node node, canonical node Trees[tree].Nodes[idx]. It holds no pointer, so that collecting
+// thousands of them costs no write barriers (a slice of the categories here made appending
+// them 6% of a 10-bundle server start).
 type pendingCats struct {
 	node        uint32
 	feature     int32
-	cats        []uint32
+	tree, idx   int32
 	defaultLeft bool
 }
 
@@ -242,7 +247,7 @@ func (c *compiler) tree(f *flat, t *Tree) (int, error) {
 		if nd.Categorical {
 			f.hasCat = true
 			fn.right = catBit
-			c.cats = append(c.cats, pendingCats{node: pos, feature: nd.Feature, cats: nd.Categories, defaultLeft: nd.DefaultLeft})
+			c.cats = append(c.cats, pendingCats{node: pos, feature: nd.Feature, tree: c.treeIdx, idx: p.node, defaultLeft: nd.DefaultLeft})
 			m := &c.maxCode[nd.Feature]
 			*m = max(*m, 0)
 			if len(nd.Categories) > 0 {
@@ -313,7 +318,7 @@ func checkNode(nd *Node, i int32, n, numFeatures int) error {
 }
 
 // addCats lays out the category sets of the categorical splits c has seen.
-func (f *flat) addCats(c *compiler) error {
+func (f *flat) addCats(c *compiler, trees []Tree) error {
 	words := make([]int, f.nf) // per feature with dense sets: words per set
 	for j, m := range c.maxCode {
 		if m >= 0 && m < maxDenseCode {
@@ -331,6 +336,7 @@ func (f *flat) addCats(c *compiler) error {
 	}
 	for _, p := range c.cats {
 		n := &f.nodes[p.node]
+		cats := trees[p.tree].Nodes[p.idx].Categories
 		if w := words[p.feature]; w > 0 {
 			off := len(f.bits)
 			if off > maxSetOff {
@@ -340,18 +346,18 @@ func (f *flat) addCats(c *compiler) error {
 			if p.defaultLeft {
 				f.bits[off] = 1
 			}
-			for _, code := range p.cats {
+			for _, code := range cats {
 				f.bits[off+int((code+1)/64)] |= 1 << ((code + 1) % 64)
 			}
 			n.thr = float64(off)
 			continue
 		}
 		off := len(f.codes)
-		if len(p.cats) > maxSetLen || off > maxSetOff {
+		if len(cats) > maxSetLen || off > maxSetOff {
 			return errors.New("too many categories")
 		}
-		f.codes = append(f.codes, p.cats...)
-		n.thr = float64(off<<20 | len(p.cats))
+		f.codes = append(f.codes, cats...)
+		n.thr = float64(off<<20 | len(cats))
 		n.right |= sparseBit
 	}
 	return nil
