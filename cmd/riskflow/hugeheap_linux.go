@@ -1,0 +1,33 @@
+package main
+
+import (
+	"runtime"
+	"syscall"
+	"unsafe"
+)
+
+// hugePage is the size of an x86-64 or arm64 transparent huge page.
+const hugePage = 2 << 20
+
+// adviseHeapHuge asks for transparent huge pages for size bytes of Go heap address space that
+// nothing has touched yet: it allocates them as one block, advises the block's whole huge
+// pages (the common "madvise" mode gives huge pages only to memory that asks) and drops it.
+// The advice stays with the addresses, so the heap the models are then decoded into, which
+// the runtime places there once the block is collected, faults in 2 MiB at a time instead of
+// 4 KiB. Only the page size changes; a refused advice is ignored.
+//
+// Measured with bench/coldstart.sh (10 bundles of 300 trees, 3 alternating series of 5):
+// medians 142, 164 and 179 ms against 201, 202 and 213 ms, server CPU 223-277 ms against
+// 335-353 ms, minor page faults 1.8k against 11.8k, resident memory unchanged (96 MB); on this
+// virtual machine first touching a 4 KiB page costs 13-15 µs.
+func adviseHeapHuge(size int) {
+	b := make([]byte, size)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	start := (p + hugePage - 1) &^ (hugePage - 1)
+	end := (p + uintptr(size)) &^ (hugePage - 1)
+	if end > start {
+		first := (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), start-p))
+		_ = syscall.Madvise(unsafe.Slice(first, end-start), syscall.MADV_HUGEPAGE)
+	}
+	runtime.KeepAlive(b)
+}
