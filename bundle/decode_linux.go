@@ -3,10 +3,11 @@ package bundle
 import (
 	"syscall"
 	"unsafe"
+
+	"riskflow/internal/hugepage"
 )
 
-// hugePage is the size of an x86-64 or arm64 transparent huge page.
-const hugePage = 2 << 20
+const hugePage = hugepage.Size
 
 // payloadBuffer returns a buffer for an n-byte payload and the function that frees it once
 // the payload is decoded (nothing decoded refers to it: see decodePayload).
@@ -30,6 +31,6 @@ func payloadBuffer(n int) (buf []byte, free func()) {
 	}
 	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(raw))) & (hugePage - 1))
 	buf = raw[off : off+n : off+n]
-	_ = syscall.Madvise(raw[off:], syscall.MADV_HUGEPAGE) // advice: ordinary pages if refused
+	hugepage.Advise(unsafe.Pointer(&raw[off]), uintptr(len(raw)-off)) // advice: ordinary pages if refused
 	return buf, func() { _ = syscall.Munmap(raw) }
 }

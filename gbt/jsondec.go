@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"riskflow/internal/hugepage"
 )
 
 // This file is a hand-written decoder for the JSON form of an Ensemble (see wireEnsemble).
@@ -198,12 +200,14 @@ func (d *jsonDecoder) tree(hint int) ([]Node, error) {
 			n := max(4096, hint, d.used/2)
 			if d.used == 0 {
 				// The first block is sized from the bytes left (a node takes 60-90 bytes of
-				// JSON) and, when large, given huge pages (see adviseHuge).
+				// JSON) and, when large, given huge pages (package hugepage): on a server
+				// started with 10 bundles, minor page faults 18k -> 11k, server CPU 391-464
+				// -> 329-425 ms (3 alternating series).
 				n = max(n, min((len(d.b)-d.i)/minNodeJSON, maxFirstBlock))
 			}
 			d.nodes = make([]Node, n)
 			if size := uintptr(n) * unsafe.Sizeof(Node{}); size >= 4<<20 {
-				adviseHuge(unsafe.Pointer(unsafe.SliceData(d.nodes)), size)
+				hugepage.Advise(unsafe.Pointer(unsafe.SliceData(d.nodes)), size)
 			}
 		}
 		nodes = d.nodes[:0]

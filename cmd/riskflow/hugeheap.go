@@ -2,12 +2,10 @@ package main
 
 import (
 	"runtime"
-	"syscall"
 	"unsafe"
-)
 
-// hugePage is the size of an x86-64 or arm64 transparent huge page.
-const hugePage = 2 << 20
+	"riskflow/internal/hugepage"
+)
 
 // adviseHeapHuge asks for transparent huge pages for size bytes of Go heap address space that
 // nothing has touched yet: it allocates them as one block, advises the block's whole huge
@@ -22,12 +20,6 @@ const hugePage = 2 << 20
 // virtual machine first touching a 4 KiB page costs 13-15 µs.
 func adviseHeapHuge(size int) {
 	b := make([]byte, size)
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	start := (p + hugePage - 1) &^ (hugePage - 1)
-	end := (p + uintptr(size)) &^ (hugePage - 1)
-	if end > start {
-		first := (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), start-p))
-		_ = syscall.Madvise(unsafe.Slice(first, end-start), syscall.MADV_HUGEPAGE)
-	}
+	hugepage.Advise(unsafe.Pointer(unsafe.SliceData(b)), uintptr(size))
 	runtime.KeepAlive(b)
 }
