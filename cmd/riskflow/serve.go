@@ -419,16 +419,11 @@ func parseSize(s string) (int64, error) {
 // against 203-219 ms).
 const loadGCPercent = 400
 
-// loadHugeHeap is how much heap address space the first load asks to have in huge pages (see
-// adviseHeapHuge): about what 7 bundles of 300 trees take; the rest of a larger load has
-// ordinary pages.
-const loadHugeHeap = 64 << 20
-
 // firstLoad loads the models for the first time into huge pages (see adviseHeapHuge) with the
 // collector's target raised to loadGCPercent (unless GOGC already asks for more or turns it
 // off), then restores the target.
 func firstLoad(ctx context.Context, srv *serve.Server) error {
-	adviseHeapHuge(loadHugeHeap)
+	adviseHeapHuge(hugeHeap)
 	if prev := debug.SetGCPercent(loadGCPercent); prev < 0 || prev > loadGCPercent {
 		debug.SetGCPercent(prev)
 	} else {
