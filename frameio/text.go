@@ -4,8 +4,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-
-	"riskflow/frame"
 )
 
 // This file holds the cell-level text parsers shared by the CSV and JSONL readers (and by
@@ -250,30 +248,4 @@ func appendTime(dst []byte, ns int64) []byte {
 // appendNumber appends v in the shortest form that reads back to the same bits.
 func appendNumber(dst []byte, v float64) []byte {
 	return strconv.AppendFloat(dst, v, 'g', -1, 64)
-}
-
-// appendText appends row i of c as CSV-cell text, without quoting ("" for missing).
-func appendText(dst []byte, c *frame.Column, i int) []byte {
-	switch c.Kind {
-	case frame.Numeric:
-		if v := c.Num[i]; v == v {
-			return appendNumber(dst, v)
-		}
-	case frame.String:
-		if code := c.Codes[i]; code != frame.Missing {
-			return append(dst, c.Dict[code]...)
-		}
-	case frame.Bool:
-		switch c.Bools[i] {
-		case 0:
-			return append(dst, "false"...)
-		case 1:
-			return append(dst, "true"...)
-		}
-	case frame.Time:
-		if ns := c.Times[i]; ns != frame.TimeMissing {
-			return appendTime(dst, ns)
-		}
-	}
-	return dst
 }

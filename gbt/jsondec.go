@@ -124,14 +124,7 @@ func (d *jsonDecoder) ensemble() (*Ensemble, error) {
 		default:
 			return fmt.Errorf("unknown key %q", key)
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		if seen&bit != 0 {
-			return fmt.Errorf("key %q given twice", key)
-		}
-		seen |= bit
-		return nil
+		return markKey(&seen, bit, key, err)
 	})
 	if err != nil {
 		return nil, err
@@ -242,6 +235,19 @@ func (d *jsonDecoder) tree(hint int) ([]Node, error) {
 	return nodes[:n:n], nil
 }
 
+// markKey ends the parse of an object member: it names the key in err, or refuses a key seen
+// before, or marks bit in seen.
+func markKey[T uint8 | uint16](seen *T, bit T, key []byte, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", key, err)
+	case *seen&bit != 0:
+		return fmt.Errorf("key %q given twice", key)
+	}
+	*seen |= bit
+	return nil
+}
+
 // node parses one node into n (zero on entry).
 func (d *jsonDecoder) node(n *Node) error {
 	var seen uint16
@@ -286,14 +292,7 @@ func (d *jsonDecoder) node(n *Node) error {
 		default:
 			return fmt.Errorf("unknown key %q", key)
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		if seen&bit != 0 {
-			return fmt.Errorf("key %q given twice", key)
-		}
-		seen |= bit
-		return nil
+		return markKey(&seen, bit, key, err)
 	})
 	if err != nil {
 		return err

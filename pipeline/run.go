@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -435,20 +434,4 @@ func metricsMap(m eval.Metrics) map[string]float64 {
 		"gini": m.Gini, "ks": m.KS, "average_precision": m.AveragePrecision, "logloss": m.LogLoss,
 		"brier": m.Brier, "ece": m.ECE,
 	}
-}
-
-func short(d string) string {
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
-}
-
-func joinKeys(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
 }

@@ -9,8 +9,8 @@ import (
 
 // hugeHeap is how much heap address space serve's first load and predict ask to have in huge
 // pages (see adviseHeapHuge): about what 7 bundles of 300 trees take, or predict's chunks in
-// flight. More is not better: with 256 MiB, 4 of 8 predict runs peaked at 414-436 MB of RSS
-// instead of 210 MB and ran slower; 64 and 128 MiB kept it at 204-224 MB.
+// flight. More is not better: with 256 MiB, 4 of 8 predict runs peaked at 405-425 MiB of RSS
+// instead of about 205 MiB and ran slower; 64 and 128 MiB kept it at 201-219 MiB.
 const hugeHeap = 64 << 20
 
 // adviseHeapHuge asks for transparent huge pages for size bytes of Go heap address space that
@@ -22,7 +22,7 @@ const hugeHeap = 64 << 20
 //
 // Measured with bench/coldstart.sh (10 bundles of 300 trees, 3 alternating series of 5):
 // medians 142, 164 and 179 ms against 201, 202 and 213 ms, server CPU 223-277 ms against
-// 335-353 ms, minor page faults 1.8k against 11.8k, resident memory unchanged (96 MB); on this
+// 335-353 ms, minor page faults 1.8k against 11.8k, resident memory unchanged (about 93 MiB); on this
 // virtual machine first touching a 4 KiB page costs 13-15 µs.
 func adviseHeapHuge(size int) {
 	b := make([]byte, size)
