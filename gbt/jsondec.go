@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unsafe"
-
-	"riskflow/internal/hugepage"
 )
 
 // This file is a hand-written decoder for the JSON form of an Ensemble (see wireEnsemble).
@@ -31,10 +28,10 @@ import (
 
 // jsonDecoder parses one JSON document held in memory. Its errors carry no "gbt:" prefix:
 // decodeJSON adds it once, with the place in the model.
-// Sizing of the first block of nodes (see tree): the fewest bytes of JSON a node takes in
-// practice, and the most nodes the first block holds.
+// Sizing of the first block of nodes (see tree): about the bytes of JSON a node takes (75-85
+// in the models riskflow trains), and the most nodes the first block holds.
 const (
-	minNodeJSON   = 50
+	nodeJSONBytes = 75
 	maxFirstBlock = 1 << 20
 )
 
@@ -192,17 +189,13 @@ func (d *jsonDecoder) tree(hint int) ([]Node, error) {
 		if len(d.nodes) < max(hint, 1) {
 			n := max(4096, hint, d.used/2)
 			if d.used == 0 {
-				// The first block is sized from the bytes left (a node takes 60-90 bytes of
-				// JSON) and, when large, given huge pages (package hugepage): on a server
-				// started with 10 bundles, minor page faults 18k -> 11k, server CPU 391-464
-				// -> 329-425 ms (3 alternating series).
-				n = max(n, min((len(d.b)-d.i)/minNodeJSON, maxFirstBlock))
+				// The first block is sized from the bytes left, so that a whole model
+				// usually fits in it.
+				n = max(n, min((len(d.b)-d.i)/nodeJSONBytes, maxFirstBlock))
 			}
 			d.nodes = make([]Node, n)
-			if size := uintptr(n) * unsafe.Sizeof(Node{}); size >= 4<<20 {
-				hugepage.Advise(unsafe.Pointer(unsafe.SliceData(d.nodes)), size)
-			}
 		}
+
 		nodes = d.nodes[:0]
 		if d.consume(']') {
 			return nil

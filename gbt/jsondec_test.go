@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // referenceDecode is the decoder UnmarshalJSON used before the hand-written one:
@@ -336,32 +336,58 @@ func TestUnmarshalJSONEmptyLists(t *testing.T) {
 	}
 }
 
-// TestUnmarshalJSONLargeModel decodes a model large enough for the first node block to be
-// advised as huge pages, and checks that it predicts as the original does and that its trees
-// do not share capacity (appending to one must not write into the next).
+// TestUnmarshalJSONLargeModel decodes a large model and a model dense enough for its nodes to
+// take several blocks (see tree), and checks that each predicts as its original does and that
+// no two trees share capacity (appending to one must not write into the next).
 func TestUnmarshalJSONLargeModel(t *testing.T) {
-	e, X := benchModel(t)
-	data, err := json.Marshal(e)
+	dense := Ensemble{Objective: SquaredError, NumFeatures: 1}
+	for i := range 3000 { // short stumps: about 30 bytes of JSON a node
+		dense.Trees = append(dense.Trees, Tree{Nodes: []Node{
+			{Feature: 0, Threshold: float64(i % 7), Left: 1, Right: 2, Cover: 2},
+			{Feature: -1, Left: -1, Right: -1, Value: 1, Cover: 1},
+			{Feature: -1, Left: -1, Right: -1, Value: 2, Cover: 1},
+		}})
+	}
+	bench, X := benchModel(t)
+	for _, tc := range []struct {
+		name string
+		e    *Ensemble
+		X    []float64
+	}{
+		{"300 trees", bench, X},
+		{"dense stumps", mustNew(t, dense), []float64{-1, 0, 0.5, 3, 6, 7, math.NaN()}},
+	} {
+		data, err := json.Marshal(tc.e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Ensemble
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for i := range got.Trees {
+			if n := got.Trees[i].Nodes; cap(n) != len(n) {
+				t.Fatalf("%s: tree %d: %d nodes with capacity %d", tc.name, i, len(n), cap(n))
+			}
+		}
+		nf := tc.e.NumFeatures
+		for r := range len(tc.X) / nf {
+			x := tc.X[r*nf : (r+1)*nf]
+			if a, b := tc.e.PredictMargin(x), got.PredictMargin(x); a != b {
+				t.Fatalf("%s: row %d: margin %v after decoding, %v before", tc.name, r, b, a)
+			}
+		}
+	}
+	if nodes, first := 3*3000, max(4096, len(mustJSON(t, dense))/nodeJSONBytes); first >= nodes {
+		t.Errorf("the dense model's %d nodes fit the first block of %d: no second block tested", nodes, first)
+	}
+}
+
+func mustJSON(t *testing.T, e Ensemble) []byte {
+	t.Helper()
+	data, err := json.Marshal(&e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if est := uintptr(len(data)/minNodeJSON) * unsafe.Sizeof(Node{}); est < 4<<20 {
-		t.Fatalf("first block of %d bytes: the test model is too small to reach the huge-page path", est)
-	}
-	var got Ensemble
-	if err := json.Unmarshal(data, &got); err != nil {
-		t.Fatal(err)
-	}
-	for i := range got.Trees {
-		if n := got.Trees[i].Nodes; cap(n) != len(n) {
-			t.Fatalf("tree %d: %d nodes with capacity %d", i, len(n), cap(n))
-		}
-	}
-	nf := e.NumFeatures
-	for r := range len(X) / nf {
-		x := X[r*nf : (r+1)*nf]
-		if a, b := e.PredictMargin(x), got.PredictMargin(x); a != b {
-			t.Fatalf("row %d: margin %v after decoding, %v before", r, b, a)
-		}
-	}
+	return data
 }
